@@ -1,0 +1,15 @@
+"""ibtheory: the information theory of deep learning, derived, generated and verified.
+
+The public API, grouped by area. Implementations live in the subpackages.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("ibtheory")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+# --- discrete IB / dualIB solvers (ibtheory.solvers) ---
+# --- Gaussian IB / dualIB (ibtheory.gaussian) ---
+# --- estimators (ibtheory.estimators) ---

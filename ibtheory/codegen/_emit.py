@@ -1,0 +1,289 @@
+"""Kernel specifications and the emitter that prints them as Python source.
+
+Pipeline (codegen-notes 1.5): lower (``_lower``) -> stability rewrites -> fold numeric constants ->
+``sympy.cse(order="none")`` after lowering (no bound index is left to hoist, sympy#27971) ->
+print each right-hand side with a fixed printer (never ``Assignment``, sympy#30395) -> template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ._lower import AxisMap, free_axes, indexed_arguments, lower_indexed, stabilise
+from ._printers import PRINTERS, fold_numbers
+
+#: Bump when the emitter's output format changes (part of every source hash).
+CODEGEN_REVISION = "1"
+
+BACKENDS = ("numpy", "torch", "mpmath")
+
+_IMPORTS = {
+    "numpy": "import numpy\nimport scipy.special\n\nfrom ibtheory.codegen._runtime_numpy import _as_array, _chol_solve, _logdet_pd, _logsumexp",
+    "torch": "import torch\n\nfrom ibtheory.codegen._runtime_torch import _as_tensor, _logdet_pd, _reference",
+    "mpmath": "import numpy\n\nfrom ibtheory.codegen import _mp",
+}
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    """One generated function: its name, ordered arguments, named outputs and provenance.
+
+    ``args`` are SymPy ``Symbol``s (arrays broadcasting elementwise) or ``IndexedBase``s (arrays over
+    the declared ``axes``); ``outputs`` maps output names to expressions; ``axes`` is the ordered
+    tuple of index axes for index-level kernels (empty for elementwise kernels).
+    """
+
+    name: str
+    args: tuple[sp.Basic, ...]
+    outputs: tuple[tuple[str, sp.Expr], ...]
+    doc: str
+    reference: str
+    axes: tuple[str, ...] = ()
+    returns: str = "auto"  # "auto": a single array, or a tuple for several outputs; "dict"
+
+    @property
+    def arg_names(self) -> tuple[str, ...]:
+        return tuple(_arg_name(a) for a in self.args)
+
+    def source_hash(self) -> str:
+        h = hashlib.sha256()
+        h.update(CODEGEN_REVISION.encode())
+        h.update(repr((self.name, self.arg_names, self.axes, self.doc, self.reference, self.returns)).encode())
+        for name, expr in self.outputs:
+            h.update(name.encode())
+            h.update(sp.srepr(expr).encode())
+        return h.hexdigest()
+
+
+def _arg_name(a: sp.Basic) -> str:
+    if isinstance(a, sp.IndexedBase):
+        return str(a.label)
+    if isinstance(a, sp.Symbol):
+        return a.name
+    raise TypeError(f"kernel arguments must be sympy Symbols or IndexedBases, got {a!r} ({type(a).__name__})")
+
+
+def kernel(
+    name: str,
+    args: Sequence[sp.Basic],
+    outputs: Mapping[str, sp.Expr] | sp.Expr,
+    *,
+    doc: str,
+    reference: str,
+    axes: Sequence[object] = (),
+    returns: str = "auto",
+) -> KernelSpec:
+    """Build a :class:`KernelSpec`, refusing expressions with undeclared free symbols.
+
+    ``outputs`` may be one expression (output name ``"out"``) or a mapping name -> expression.
+    ``axes`` lists the index axes in their canonical order (names or ``sp.Idx``), e.g.
+    ``("x", "y", "t")``; leave it empty for elementwise kernels.
+    """
+    if not name.isidentifier():
+        raise ValueError(f"kernel name {name!r} is not a Python identifier")
+    outs = {"out": outputs} if isinstance(outputs, sp.Basic) else dict(outputs)
+    if not outs:
+        raise ValueError("a kernel needs at least one output expression")
+    arg_tuple = tuple(args)
+    names = [_arg_name(a) for a in arg_tuple]
+    if len(set(names)) != len(names):
+        raise ValueError(f"duplicate argument names in {names}")
+    for out_name, expr in outs.items():
+        if not out_name.isidentifier():
+            raise ValueError(f"output name {out_name!r} is not a Python identifier")
+        missing = undeclared_symbols(sp.sympify(expr), names)
+        if missing:
+            raise ValueError(
+                f"output {out_name!r} of kernel {name!r} uses {', '.join(sorted(missing))}, "
+                f"which {'is' if len(missing) == 1 else 'are'} not among the arguments {names}; "
+                "add it to args or substitute a value"
+            )
+    axis_names = tuple(str(a.label) if isinstance(a, sp.Idx) else str(a) for a in axes)
+    if not axis_names and any(isinstance(a, sp.IndexedBase) for a in arg_tuple):
+        raise ValueError(f"kernel {name!r} has indexed arguments: declare their axes, e.g. axes=('x', 'y', 't')")
+    return KernelSpec(
+        name=name,
+        args=arg_tuple,
+        outputs=tuple((k, sp.sympify(v)) for k, v in outs.items()),
+        doc=doc,
+        reference=reference,
+        axes=axis_names,
+        returns=returns,
+    )
+
+
+def undeclared_symbols(expr: sp.Basic, arg_names: Sequence[str]) -> set[str]:
+    """Names of free symbols of ``expr`` that are not arguments (indices and sizes excluded)."""
+    index_related: set[sp.Basic] = set()
+    for idx in expr.atoms(sp.Idx):
+        index_related.add(idx)
+        index_related.add(idx.label)
+        if idx.upper is not None:
+            index_related |= idx.upper.free_symbols
+        if idx.lower is not None:
+            index_related |= idx.lower.free_symbols
+    missing: set[str] = set()
+    for ind in expr.atoms(sp.Indexed):
+        if str(ind.base.label) not in arg_names:
+            missing.add(str(ind.base.label))
+    for s in expr.free_symbols:
+        if isinstance(s, sp.Indexed | sp.Idx) or s in index_related:
+            continue
+        if s.name not in arg_names and not any(str(i.base.label) == s.name for i in expr.atoms(sp.Indexed)):
+            missing.add(s.name)
+    return missing
+
+
+@dataclass(frozen=True)
+class _Lowered:
+    exprs: tuple[sp.Expr, ...]
+    arg_axes: dict[str, tuple[int, ...] | None]  # None: plain (elementwise) argument
+    out_axes: tuple[tuple[int, ...], ...]
+    n_axes: int
+
+
+def _lower_spec(spec: KernelSpec) -> _Lowered:
+    raw = [e for _, e in spec.outputs]
+    if not spec.axes:
+        lowered = tuple(stabilise(e) for e in raw)
+        return _Lowered(lowered, {n: None for n in spec.arg_names}, tuple(() for _ in raw), 0)
+    amap = AxisMap(spec.axes, raw)
+    used = indexed_arguments(raw, amap)
+    arg_axes: dict[str, tuple[int, ...] | None] = {}
+    for a in spec.args:
+        name = _arg_name(a)
+        arg_axes[name] = used.get(name, ()) if isinstance(a, sp.IndexedBase) else ()
+    out_axes = tuple(free_axes(e, amap) for e in raw)
+    lowered = tuple(stabilise(lower_indexed(e, amap)) for e in raw)
+    return _Lowered(lowered, arg_axes, out_axes, amap.n)
+
+
+def _align_suffix(axes: tuple[int, ...], n_axes: int) -> str:
+    if n_axes == 0:
+        return ""
+    parts = [":" if k in axes else "None" for k in range(n_axes)]
+    return "[..., " + ", ".join(parts) + "]"
+
+
+def _squeeze_suffix(axes: tuple[int, ...], n_axes: int) -> str:
+    if n_axes == 0:
+        return ""
+    parts = [":" if k in axes else "0" for k in range(n_axes)]
+    return "[..., " + ", ".join(parts) + "]"
+
+
+def _docstring(spec: KernelSpec, lowered: _Lowered) -> str:
+    lines = [spec.doc.strip(), ""]
+    if spec.axes:
+        lines.append(
+            f"Index axes (trailing, in this order): {', '.join(spec.axes)}. Leading axes of any "
+            "argument are batch axes and broadcast."
+        )
+        lines.append("")
+    lines.append("Arguments (in order):")
+    for name in spec.arg_names:
+        ax = lowered.arg_axes[name]
+        if ax is None:
+            shape = "array, broadcasts elementwise with the other arguments"
+        else:
+            shape = "(..., " + ", ".join(f"n_{spec.axes[k]}" for k in ax) + ")" if ax else "(...) scalar per batch"
+        lines.append(f"    {name}: {shape}")
+    lines.append("")
+    lines.append("Returns" + (" (in this order):" if len(spec.outputs) > 1 else ":"))
+    for (name, _), ax in zip(spec.outputs, lowered.out_axes, strict=True):
+        if spec.axes:
+            shape = "(..., " + ", ".join(f"n_{spec.axes[k]}" for k in ax) + ")" if ax else "(...)"
+        else:
+            shape = "broadcast shape of its arguments"
+        lines.append(f"    {name}: {shape}")
+    lines.append("")
+    lines.append(f"Reference: {spec.reference.strip()}")
+    return "\n".join(lines)
+
+
+def render_function(spec: KernelSpec, backend: str) -> str:
+    """Python source of one generated function for ``backend`` ("numpy", "torch" or "mpmath")."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    lowered = _lower_spec(spec)
+    exprs = lowered.exprs if backend == "mpmath" else tuple(fold_numbers(e) for e in lowered.exprs)
+    printer = PRINTERS[backend]()
+    reserved = set(spec.arg_names)
+    tmp = (sp.Symbol(f"_c{i}") for i in range(10**9))
+    replacements, reduced = sp.cse(list(exprs), symbols=tmp, order="none")
+    for s, _ in replacements:
+        if s.name in reserved:  # pragma: no cover - names starting with _c are not allowed as args
+            raise ValueError(f"argument name {s.name} clashes with a temporary")
+
+    body: list[str] = []
+    names = spec.arg_names
+    if backend == "torch":
+        body.append(f"_ref = _reference({', '.join(names)})")
+    for name in names:
+        ax = lowered.arg_axes[name]
+        conv = {"numpy": f"_as_array({name})", "torch": f"_as_tensor({name}, _ref)", "mpmath": f"_mp.asarray({name})"}[backend]
+        suffix = _align_suffix(ax, lowered.n_axes) if ax is not None else ""
+        body.append(f"{name} = {conv}{suffix}")
+    compute: list[str] = [f"{s.name} = {printer.doprint(rhs)}" for s, rhs in replacements]
+    out_names: list[str] = []
+    for k, ((out_name, _), expr, ax) in enumerate(zip(spec.outputs, reduced, lowered.out_axes, strict=True)):
+        var = f"_out{k}"
+        if not expr.free_symbols:
+            compute.append(f"{var} = {_constant(expr, names, backend, printer)}")
+        else:
+            compute.append(f"{var} = ({printer.doprint(expr)}){_squeeze_suffix(ax, lowered.n_axes)}")
+        out_names.append(var)
+    if backend == "numpy":
+        body.append('with numpy.errstate(divide="ignore", under="ignore"):')
+        body.extend("    " + line for line in compute)
+    else:
+        body.extend(compute)
+    if spec.returns == "dict":
+        items = ", ".join(f"{n!r}: {v}" for (n, _), v in zip(spec.outputs, out_names, strict=True))
+        body.append(f"return {{{items}}}")
+    elif len(out_names) == 1:
+        body.append(f"return {out_names[0]}")
+    else:
+        body.append(f"return ({', '.join(out_names)})")
+
+    doc = _docstring(spec, lowered)
+    src = [f"def {spec.name}({', '.join(names)}):"]
+    src.append(textwrap.indent('"""' + doc + '\n"""', "    "))
+    src.extend(textwrap.indent(line, "    ") for line in body)
+    return "\n".join(src) + "\n"
+
+
+def _constant(expr: sp.Expr, names: Sequence[str], backend: str, printer: object) -> str:
+    value = printer.doprint(expr)  # type: ignore[attr-defined]
+    shapes = ", ".join(f"{n}.shape" for n in names)
+    if backend == "numpy":
+        return f"numpy.full(numpy.broadcast_shapes({shapes}), {value})"
+    if backend == "torch":
+        return f"torch.full(torch.broadcast_shapes({shapes}), {value}, dtype=_ref.dtype, device=_ref.device)"
+    return f"numpy.full(numpy.broadcast_shapes({shapes}), {value}, dtype=object)"
+
+
+def render_module(specs: Sequence[KernelSpec], backend: str, *, source: str, title: str) -> str:
+    """A whole generated module: header (DO NOT EDIT, SymPy version, source hash), imports, functions."""
+    h = hashlib.sha256()
+    for s in specs:
+        h.update(s.source_hash().encode())
+    header = [
+        f"# Generated by ibtheory.codegen ({backend} backend) from {source}. DO NOT EDIT.",
+        f"# SymPy {sp.__version__}; codegen revision {CODEGEN_REVISION}",
+        f"# source-hash: {h.hexdigest()}",
+        "# Regenerate with `ibtheory codegen`; `ibtheory codegen --check` fails when this file is stale.",
+        "# ruff: noqa",
+        f'"""{title} ({backend} backend, generated)."""',
+        "",
+        _IMPORTS[backend],
+        "",
+        "__all__ = [" + ", ".join(repr(s.name) for s in specs) + "]",
+    ]
+    funcs = [render_function(s, backend) for s in specs]
+    return "\n".join(header) + "\n\n\n" + "\n\n".join(funcs)

@@ -1,0 +1,1 @@
+"""Canonical problems and data sets shared by tests, docs and notebooks."""

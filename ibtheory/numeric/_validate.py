@@ -1,0 +1,138 @@
+"""Validation at the public boundary: one function per input kind, one message per failure.
+
+Inner loops and generated kernels assume valid input; everything a user passes goes through these
+first (style.md 4). Each error says what was wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+#: Joint distributions must sum to one within this absolute tolerance (issue 4: 1e-9).
+NORMALISATION_ATOL = 1e-9
+
+UNITS = ("nats", "bits")
+
+
+def check_units(units: str) -> str:
+    """Return ``units`` if it is ``"nats"`` or ``"bits"``; raise ``ValueError`` otherwise."""
+    if units not in UNITS:
+        raise ValueError(f"units must be 'nats' or 'bits', got {units!r}")
+    return units
+
+
+def to_units(value_nats: Any, units: str) -> Any:
+    """Convert a value in nats to ``units`` (``"nats"`` or ``"bits"``; 1 bit = ln 2 nats)."""
+    check_units(units)
+    return value_nats / math.log(2.0) if units == "bits" else value_nats
+
+
+def check_finite_array(
+    a: Any, name: str, *, ndim: int | None = None, dtype: Any = np.float64
+) -> np.ndarray:
+    """Return ``a`` as a float array after checking it is finite (and of ``ndim`` dimensions)."""
+    arr = np.asarray(a, dtype=dtype)
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
+    if arr.size and not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(
+            f"{name} contains a non-finite value ({arr[tuple(bad)]!r}) at index {tuple(int(i) for i in bad)}"
+        )
+    return arr
+
+
+def check_joint(p_xy: Any, *, name: str = "p_xy", normalize: bool = False) -> np.ndarray:
+    """Validate a joint distribution p(x, y) given as an (n_x, n_y) array.
+
+    Entries must be finite and non-negative, every row (every x) must have positive mass, and the
+    total must be 1 within :data:`NORMALISATION_ATOL`; ``normalize=True`` accepts counts or any
+    positive total and divides by it.
+    """
+    arr = check_finite_array(p_xy, name)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be a two-dimensional (n_x, n_y) array, got shape {arr.shape}"
+        )
+    if arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ValueError(f"{name} must have at least one row and one column, got shape {arr.shape}")
+    if np.any(arr < 0):
+        i, j = np.argwhere(arr < 0)[0]
+        raise ValueError(
+            f"{name} has a negative entry {arr[i, j]!r} at ({i}, {j}); probabilities must be >= 0"
+        )
+    rows = arr.sum(axis=1)
+    if np.any(rows == 0):
+        i = int(np.flatnonzero(rows == 0)[0])
+        raise ValueError(
+            f"{name} row {i} is all zero: that x has no probability; drop it from the alphabet"
+        )
+    total = float(arr.sum())
+    if normalize:
+        return arr / total
+    if abs(total - 1.0) > NORMALISATION_ATOL:
+        raise ValueError(
+            f"{name} sums to {total!r}, not 1 (tolerance {NORMALISATION_ATOL}); "
+            "pass normalize=True to divide counts by their total"
+        )
+    return arr
+
+
+def check_beta(beta: Any, *, name: str = "beta") -> np.ndarray:
+    """Validate trade-off parameter(s): finite and >= 0; returns a float array (scalar or 1-D)."""
+    arr = np.asarray(beta, dtype=np.float64)
+    if arr.ndim > 1:
+        raise ValueError(f"{name} must be a scalar or a 1-D array, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {beta!r}")
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be >= 0, got {float(arr.min())!r}")
+    return arr
+
+
+def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
+    """Validate a finite scalar that must be > 0 (or >= 0 with ``allow_zero``)."""
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if v < 0 or (v == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be {bound}, got {value!r}")
+    return v
+
+
+def check_spd(matrix: Any, name: str) -> np.ndarray:
+    """Validate a symmetric positive-definite matrix (or a batch of them, (..., n, n)).
+
+    Symmetry is checked to a relative 1e-10 (round-off of a product like A A^T), positive
+    definiteness by the smallest eigenvalue, which the message reports.
+    """
+    arr = check_finite_array(matrix, name)
+    if arr.ndim < 2 or arr.shape[-1] != arr.shape[-2]:
+        raise ValueError(f"{name} must be a square (n, n) matrix, got shape {arr.shape}")
+    scale = max(float(np.max(np.abs(arr))), np.finfo(float).tiny) if arr.size else 1.0
+    if not np.allclose(arr, np.swapaxes(arr, -1, -2), rtol=0.0, atol=1e-10 * scale):
+        raise ValueError(
+            f"{name} is not symmetric (max |S - S^T| = {np.max(np.abs(arr - np.swapaxes(arr, -1, -2)))!r})"
+        )
+    eig_min = float(np.min(np.linalg.eigvalsh(arr)))
+    if eig_min <= 0:
+        raise ValueError(
+            f"{name} is not positive definite: its smallest eigenvalue is {eig_min!r}; "
+            "pass a full-rank covariance (add a small ridge if it is a sample estimate)"
+        )
+    return arr
+
+
+def as_generator(seed: Any) -> np.random.Generator:
+    """Return a ``numpy.random.Generator`` from an int seed or an existing generator (never global state)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        raise ValueError(
+            "pass an explicit seed (int) or numpy.random.Generator; hidden global seeds are not used"
+        )
+    return np.random.default_rng(seed)

@@ -1,0 +1,169 @@
+"""Kernel specifications of the discrete IB and dualIB, built from the derivations' results.
+
+Nothing here is a formula typed by hand: every expression is taken from
+:func:`ibtheory.symbolic.ib_derivation` / :func:`ibtheory.symbolic.dual_ib_derivation` and only
+*composed* (the marginal and decoder substituted into the encoder, the encoder taken in the log
+domain). Two numerical choices are made here and documented in the kernels:
+
+- the encoder enters through ``log_p_t_given_x`` (log domain; ``p(t|x) = exp(log_p_t_given_x)``
+  underflows to an exact 0 for far clusters, which xlogy handles);
+- ``p(t)`` in the decoder's denominator is floored at :data:`MASS_FLOOR`, so that a cluster whose
+  mass underflowed to 0 gets a zero (IB) or uniform (dualIB) decoder and stays dead instead of
+  producing 0/0.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import sympy as sp
+
+from ..codegen import KernelSpec, kernel
+from ..codegen._lower import stabilise
+from ._symbols import (
+    DISCRETE_AXES,
+    beta,
+    log_p_t_given_x,
+    n_t,
+    n_x,
+    p_t,
+    p_t_given_x,
+    p_x,
+    p_x_given_t,
+    p_y_given_t,
+    p_y_given_x,
+    t,
+    x,
+)
+
+#: Floor for p(t) in decoder denominators: the smallest float64 magnitude that is still far from
+#: subnormal trouble; only clusters with mass < 1e-300 are affected (they are dead).
+MASS_FLOOR = sp.Float("1e-300")
+
+_IB_REF = "Tishby, Pereira & Bialek 1999, self-consistent equations (theory.md 1.2-1.3); derived in ibtheory.symbolic.ib_derivation"
+_DUAL_REF = "Piran, Shwartz-Ziv & Tishby 2020, dualIB self-consistent equations (theory.md 3.2); derived in ibtheory.symbolic.dual_ib_derivation"
+
+
+def _replace_base(expr: sp.Expr, base: sp.IndexedBase, eq: sp.Eq) -> sp.Expr:
+    """Replace every ``base[i, j]`` in ``expr`` by ``eq.rhs`` with ``eq.lhs``'s indices renamed."""
+    lhs_idx = eq.lhs.indices
+
+    def build(e: sp.Indexed) -> sp.Expr:
+        return eq.rhs.xreplace(dict(zip(lhs_idx, e.indices, strict=True)))
+
+    return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == base, build)
+
+
+def _with_encoder(expr: sp.Expr) -> sp.Expr:
+    """Write p(t|x) as exp(log p(t|x))."""
+    return expr.replace(
+        lambda e: isinstance(e, sp.Indexed) and e.base == p_t_given_x,
+        lambda e: sp.exp(log_p_t_given_x[e.indices]),
+    )
+
+
+def _compose(expr: sp.Expr, results: dict) -> sp.Expr:
+    """Write ``expr`` in terms of the primary variables p(x), p(y|x), p(t|x).
+
+    The stability rewrites are applied *before* the decoder is substituted, so that terms like
+    p(y|t) log p(y|t) become xlogy of the decoder's value (0 where a geometric-mean decoder
+    vanishes) rather than exp(s) * s with s = -inf.
+    """
+    floored = sp.Eq(results["marginal"].lhs, sp.Max(results["marginal"].rhs, MASS_FLOOR))
+    decoder = stabilise(results["decoder"].rhs)
+    if "inverse_encoder" in results:
+        decoder = _replace_base(decoder, p_x_given_t, results["inverse_encoder"])
+    decoder = _replace_base(decoder, p_t, floored)
+    out = stabilise(expr)
+    out = _replace_base(out, p_y_given_t, sp.Eq(results["decoder"].lhs, decoder))
+    if "inverse_encoder" in results:
+        out = _replace_base(out, p_x_given_t, results["inverse_encoder"])
+    return _replace_base(out, p_t, results["marginal"])
+
+
+def _step_outputs(results: dict) -> dict[str, sp.Expr]:
+    """p(t), p(y|t) and the new log-encoder of one alternation, from the derivation's results."""
+    log_encoder = sp.expand_log(sp.log(results["encoder"].rhs), force=True)
+    return {
+        "p_t": _with_encoder(results["marginal"].rhs),
+        "p_y_given_t": _with_encoder(_compose(results["decoder"].lhs, results)),
+        "log_p_t_given_x": _with_encoder(_compose(log_encoder, results)),
+    }
+
+
+def _step_spec(name: str, results: dict, method: str, reference: str) -> KernelSpec:
+    return kernel(
+        name,
+        [log_p_t_given_x, p_x, p_y_given_x, beta],
+        _step_outputs(results),
+        doc=(
+            f"One alternation of the {method} self-consistent equations, in the log domain: from the "
+            "current encoder log p(t|x) compute the marginal p(t), the decoder p(y|t), and the new "
+            "normalised encoder log p(t|x) = log p(t) - beta d(x, t) - log Z(x, beta). "
+            "p(t) in the decoder's denominator is floored at 1e-300 (dead clusters stay dead)."
+        ),
+        reference=reference,
+        axes=DISCRETE_AXES,
+    )
+
+
+def _expected_distortion_functional(results: dict) -> sp.Expr:
+    """I(X;T) + beta E_{p(x,t)}[d(x, t)], from the derivation's ``i_xt`` and ``distortion``.
+
+    Composed here rather than taken from ``results["objective"]`` so that the decoder enters the
+    distortion as a value (xlogy of it), not through log(exp(.)) simplified away; the tests check
+    that both forms agree.
+    """
+    expected = sp.Sum(p_x[x] * p_t_given_x[x, t] * results["distortion"], (x, 0, n_x - 1), (t, 0, n_t - 1))
+    return results["i_xt"] + beta * expected
+
+
+def _functional_specs(ib: dict, dual: dict) -> list[KernelSpec]:
+    args = [p_x, p_y_given_x, p_t_given_x]
+    return [
+        kernel(
+            "ib_information",
+            args,
+            {"i_xt": _compose(ib["i_xt"], ib), "i_ty": _compose(ib["i_ty"], ib)},
+            doc="I(X;T) and I(T;Y) in nats for an encoder p(t|x); I(T;Y) uses the Markov decoder sum_x p(y|x) p(x|t).",
+            reference="Shannon mutual information; theory.md 1.1 and 3.2 (Markov decoder for both methods)",
+            axes=DISCRETE_AXES,
+        ),
+        kernel(
+            "ib_lagrangian",
+            [*args, beta],
+            {"objective": _compose(ib["objective"], ib)},
+            doc="The IB Lagrangian L = I(X;T) - beta I(T;Y) in nats.",
+            reference="Tishby, Pereira & Bialek 1999 (theory.md 1.1)",
+            axes=DISCRETE_AXES,
+        ),
+        kernel(
+            "dual_ib_functional",
+            [*args, beta],
+            {"objective": _compose(_expected_distortion_functional(dual), dual)},
+            doc=(
+                "The dualIB functional F = I(X;T) + beta E_{p(x,t)} KL[p(y|t) || p(y|x)] in nats, with "
+                "the geometric-mean decoder p(y|t) of the encoder."
+            ),
+            reference="Piran, Shwartz-Ziv & Tishby 2020 (theory.md 3.1-3.2)",
+            axes=DISCRETE_AXES,
+        ),
+    ]
+
+
+@functools.cache
+def _specs() -> tuple[KernelSpec, ...]:
+    from ._ib import dual_ib_derivation, ib_derivation
+
+    ib = dict(ib_derivation().results)
+    dual = dict(dual_ib_derivation().results)
+    return (
+        _step_spec("ib_step", ib, "IB", _IB_REF),
+        _step_spec("dual_ib_step", dual, "dualIB", _DUAL_REF),
+        *_functional_specs(ib, dual),
+    )
+
+
+def kernel_specs() -> list[KernelSpec]:
+    """The ``ib`` kernel group (see :mod:`ibtheory.codegen._registry`)."""
+    return list(_specs())

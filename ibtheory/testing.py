@@ -1,0 +1,172 @@
+"""Shipped test utilities: Hypothesis strategies and an independent mpmath evaluation route.
+
+Strategies build valid objects by construction (normalised simplices, SPD matrices with a
+controlled spectrum) rather than by rejection (style.md 5; codegen-notes 4).
+
+The mpmath route evaluates an *unlowered* index-level SymPy expression at fixed alphabet sizes by
+expanding every ``Sum`` explicitly and evaluating the resulting scalar expressions with mpmath at
+the requested precision, sharing no code with :mod:`ibtheory.codegen`'s lowering and printers.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+try:  # hypothesis is a test dependency only
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover
+    st = None  # type: ignore[assignment]
+
+
+# ----------------------------------------------------------------------------- strategies
+def _need_hypothesis() -> Any:
+    if st is None:  # pragma: no cover
+        raise ImportError("ibtheory.testing strategies need hypothesis: pip install 'ibtheory[test]'")
+    return st
+
+
+def simplices(n: int, *, min_mass: float = 0.0, zeros: bool = False) -> Any:
+    """Probability vectors of length ``n``: positive weights normalised; with ``zeros`` some are exact 0."""
+    s = _need_hypothesis()
+    weight = s.floats(min_value=1e-3, max_value=1.0, allow_nan=False)
+    if zeros:
+        weight = s.one_of(weight, s.just(0.0))
+
+    def build(w: list[float]) -> np.ndarray:
+        arr = np.asarray(w, dtype=np.float64)
+        if arr.sum() == 0:
+            arr[0] = 1.0
+        arr = arr / arr.sum()
+        if min_mass > 0:
+            arr = (arr + min_mass) / (1 + n * min_mass)
+        return arr
+
+    return s.lists(weight, min_size=n, max_size=n).map(build)
+
+
+def conditionals(n_rows: int, n_cols: int, *, zeros: bool = False) -> Any:
+    """Row-stochastic (n_rows, n_cols) matrices, e.g. p(y|x); ``zeros`` places exact zeros."""
+    s = _need_hypothesis()
+    return s.lists(simplices(n_cols, zeros=zeros), min_size=n_rows, max_size=n_rows).map(np.array)
+
+
+def joint_distributions(n_x: int, n_y: int, *, zeros: bool = False) -> Any:
+    """Joint (n_x, n_y) distributions with every row of positive mass."""
+    s = _need_hypothesis()
+    return s.tuples(simplices(n_x, min_mass=1e-3), conditionals(n_x, n_y, zeros=zeros)).map(
+        lambda pc: pc[0][:, None] * pc[1]
+    )
+
+
+def log_uniform(lo: float, hi: float) -> Any:
+    """Floats log-uniform on [lo, hi] (e.g. beta from 1e-3 to 1e4)."""
+    s = _need_hypothesis()
+    return s.floats(min_value=np.log(lo), max_value=np.log(hi)).map(lambda v: float(np.exp(v)))
+
+
+def spd_matrices(n: int, *, max_condition: float = 1e6) -> Any:
+    """SPD (n, n) matrices Q diag(lambda) Q^T with eigenvalues log-spaced within ``max_condition``."""
+    s = _need_hypothesis()
+
+    def build(args: tuple[list[float], list[float]]) -> np.ndarray:
+        gauss, unit = args
+        q, _ = np.linalg.qr(np.asarray(gauss).reshape(n, n))
+        eig = np.exp(np.asarray(unit) * np.log(max_condition))
+        m = (q * eig) @ q.T
+        return (m + m.T) / 2
+
+    floats = s.floats(min_value=-3, max_value=3, allow_nan=False)
+    units = s.floats(min_value=0, max_value=1, allow_nan=False)
+    return s.tuples(
+        s.lists(floats, min_size=n * n, max_size=n * n).filter(lambda v: np.linalg.matrix_rank(np.reshape(v, (n, n))) == n),
+        s.lists(units, min_size=n, max_size=n),
+    ).map(build)
+
+
+# ----------------------------------------------------------------------------- mpmath route
+class MpmathEvaluator:
+    """Evaluate an index-level expression at fixed sizes with mpmath, entry by entry.
+
+    ``expr`` may contain ``Indexed`` arrays, ``Sum`` over ``sp.Idx`` and plain symbols; ``sizes``
+    maps size symbols (``n_x``...) to integers; ``free`` lists the free indices of ``expr`` in
+    output-axis order. Calling it with a mapping name -> NumPy array (or scalar) and ``dps`` returns
+    an object array of ``mpf`` over the free indices. Inputs convert exactly (``mpf(float)``).
+    """
+
+    def __init__(self, expr: sp.Expr, sizes: Mapping[sp.Symbol, int], free: Sequence[sp.Idx] = ()):
+        self.free = tuple(free)
+        self.shape = tuple(int(sizes[i.upper + 1]) if (i.upper + 1) in sizes else int(sp.sympify(i.upper + 1).subs(sizes)) for i in self.free)
+        entries = []
+        for combo in itertools.product(*(range(n) for n in self.shape)):
+            e = expr.xreplace(dict(zip(self.free, map(sp.Integer, combo), strict=True)))
+            e = _expand_sums(e, sizes)
+            entries.append(e)
+        self._symbols: dict[sp.Basic, sp.Symbol] = {}
+        replaced = [self._replace(e) for e in entries]
+        self._order = list(self._symbols.items())
+        self._fn = sp.lambdify([s for _, s in self._order], replaced, modules=[_MPMATH_NODES, "mpmath"])
+
+    def _replace(self, e: sp.Expr) -> sp.Expr:
+        def sym(obj: sp.Basic) -> sp.Symbol:
+            if obj not in self._symbols:
+                self._symbols[obj] = sp.Symbol(f"_v{len(self._symbols)}")
+            return self._symbols[obj]
+
+        e = e.replace(lambda a: isinstance(a, sp.Indexed), sym)
+        plain = [s for s in e.free_symbols if not s.name.startswith("_v")]
+        return e.xreplace({s: sym(s) for s in plain})
+
+    def __call__(self, values: Mapping[str, Any], dps: int = 50) -> np.ndarray:
+        with mpmath.workdps(dps):
+            args = []
+            for obj, _ in self._order:
+                if isinstance(obj, sp.Indexed):
+                    arr = np.asarray(values[str(obj.base.label)], dtype=np.float64)
+                    args.append(mpmath.mpf(float(arr[tuple(int(i) for i in obj.indices)])))
+                else:
+                    args.append(mpmath.mpf(float(values[obj.name])))
+            out = self._fn(*args)
+            res = np.empty(len(out), dtype=object)
+            for k, v in enumerate(out):
+                res[k] = mpmath.mpf(v) if not isinstance(v, mpmath.mpf) else +v
+        return res.reshape(self.shape)
+
+
+def _mp_xlogy(x: Any, y: Any) -> Any:
+    return mpmath.mpf(0) if x == 0 else x * mpmath.log(y)
+
+
+#: The definitions of the custom heads for the mpmath route (0 log 0 = 0, stable forms exact).
+_MPMATH_NODES = {
+    "XLogY": _mp_xlogy,
+    "LogAddExp": lambda a, b: mpmath.log(mpmath.exp(a) + mpmath.exp(b)),
+    "Softplus": lambda a: mpmath.log(1 + mpmath.exp(a)),
+    "Max": lambda *a: max(a),
+    "Min": lambda *a: min(a),
+}
+
+
+def _expand_sums(e: sp.Expr, sizes: Mapping[sp.Symbol, int]) -> sp.Expr:
+    """Replace every Sum by the explicit finite sum (innermost first), sizes substituted."""
+
+    def expand(s: sp.Sum) -> sp.Expr:
+        body = s.function
+        for idx, lo, hi in s.limits:
+            lo_i, hi_i = int(sp.sympify(lo).subs(sizes)), int(sp.sympify(hi).subs(sizes))
+            body = sp.Add(*[body.xreplace({idx: sp.Integer(k)}) for k in range(lo_i, hi_i + 1)])
+        return body
+
+    while e.has(sp.Sum):
+        e = e.replace(lambda a: isinstance(a, sp.Sum) and not a.function.has(sp.Sum), expand)
+    return e
+
+
+def as_float_array(values: np.ndarray) -> np.ndarray:
+    """An object array of mpf as float64."""
+    return np.vectorize(float, otypes=[np.float64])(values)
