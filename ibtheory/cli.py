@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
-def _load_derivation(name: str):  # noqa: ANN202 - returns a Derivation
+def _load_derivation(name: str):
     from .symbolic._catalog import DERIVATIONS
 
     module, func = DERIVATIONS[name].split(":")

@@ -69,7 +69,7 @@ def test_list_and_dict_outputs():
 
 def test_constant_output_broadcasts_to_input_shape():
     f = generate([x], [x, sp.Integer(3)])
-    a, b = f(np.zeros((2, 3)))
+    _a, b = f(np.zeros((2, 3)))
     assert b.shape == (2, 3) and np.all(b == 3.0)
 
 

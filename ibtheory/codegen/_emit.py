@@ -14,17 +14,17 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ._lower import AxisMap, free_axes, indexed_arguments, lower_indexed, stabilise
+from ._lower import AxisMap, contract_reductions, free_axes, indexed_arguments, lower_indexed, stabilise
 from ._printers import PRINTERS, fold_numbers
 
 #: Bump when the emitter's output format changes (part of every source hash).
-CODEGEN_REVISION = "1"
+CODEGEN_REVISION = "2"
 
 BACKENDS = ("numpy", "torch", "mpmath")
 
 _IMPORTS = {
-    "numpy": "import numpy\nimport scipy.special\n\nfrom ibtheory.codegen._runtime_numpy import _as_array, _chol_solve, _logdet_pd, _logsumexp",
-    "torch": "import torch\n\nfrom ibtheory.codegen._runtime_torch import _as_tensor, _logdet_pd, _reference",
+    "numpy": "import numpy\nimport scipy.special\n\nfrom ibtheory.codegen._runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _sum_xlogy",
+    "torch": "import torch\n\nfrom ibtheory.codegen._runtime_torch import _as_tensor, _contract, _logdet_pd, _reference, _sum_xlogy",
     "mpmath": "import numpy\n\nfrom ibtheory.codegen import _mp",
 }
 
@@ -159,7 +159,8 @@ def _lower_spec(spec: KernelSpec) -> _Lowered:
         name = _arg_name(a)
         arg_axes[name] = used.get(name, ()) if isinstance(a, sp.IndexedBase) else ()
     out_axes = tuple(free_axes(e, amap) for e in raw)
-    lowered = tuple(stabilise(lower_indexed(e, amap)) for e in raw)
+    symbol_axes = {name: frozenset(ax) for name, ax in arg_axes.items() if ax is not None}
+    lowered = tuple(contract_reductions(stabilise(lower_indexed(e, amap)), symbol_axes, amap.n) for e in raw)
     return _Lowered(lowered, arg_axes, out_axes, amap.n)
 
 
@@ -231,7 +232,7 @@ def render_function(spec: KernelSpec, backend: str) -> str:
         body.append(f"{name} = {conv}{suffix}")
     compute: list[str] = [f"{s.name} = {printer.doprint(rhs)}" for s, rhs in replacements]
     out_names: list[str] = []
-    for k, ((out_name, _), expr, ax) in enumerate(zip(spec.outputs, reduced, lowered.out_axes, strict=True)):
+    for k, ((_out_name, _), expr, ax) in enumerate(zip(spec.outputs, reduced, lowered.out_axes, strict=True)):
         var = f"_out{k}"
         if not expr.free_symbols:
             compute.append(f"{var} = {_constant(expr, names, backend, printer)}")

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from .nodes import LogAddExp, LogSumExp, ReduceSum, Softplus, XLogY
+from .nodes import Contract, LogAddExp, LogSumExp, ReduceSum, Softplus, SumXLogY, XLogY
 
 
 class LoweringError(ValueError):
@@ -195,5 +195,77 @@ def stabilise(expr: sp.Expr) -> sp.Expr:
                 if coeff.free_symbols:
                     return XLogY(rec(coeff), rec(logs[0].args[0]))
         return e.func(*[rec(a) for a in e.args])
+
+    return rec(expr)  # type: ignore[return-value]
+
+
+def axes_of(expr: sp.Basic, arg_axes: dict[str, frozenset[int]], n: int) -> frozenset[int]:
+    """Index axes (positions) a lowered expression may vary over; a superset by construction."""
+    if isinstance(expr, sp.Symbol):
+        return arg_axes.get(expr.name, frozenset())
+    if isinstance(expr, ReduceSum | LogSumExp):
+        return axes_of(expr.args[0], arg_axes, n) - {int(expr.args[1]) + n}
+    if isinstance(expr, Contract | SumXLogY):
+        k = int(expr.args[4])
+        return (axes_of(expr.args[0], arg_axes, n) | axes_of(expr.args[1], arg_axes, n)) - {k}
+    out: frozenset[int] = frozenset()
+    for a in expr.args:
+        if isinstance(a, sp.Basic) and not a.is_Integer:
+            out |= axes_of(a, arg_axes, n)
+    return out
+
+
+def _mask(axes: frozenset[int]) -> int:
+    return sum(1 << i for i in axes)
+
+
+def contract_reductions(expr: sp.Expr, arg_axes: dict[str, frozenset[int]], n: int) -> sp.Expr:
+    """Turn reductions of products into matrix products (``Contract``/``SumXLogY``).
+
+    ``ReduceSum(a + b) -> ReduceSum(a) + ReduceSum(b)``; factors constant along the summed axis
+    move outside; ``ReduceSum(A * B)`` with A and B sharing only the summed axis becomes
+    ``Contract(A, B)``, and ``ReduceSum(xlogy(A, B))`` becomes ``SumXLogY(A, B)``. This keeps the
+    X x Y x T product of the IB step from ever being materialised (codegen-notes 1.5).
+    """
+
+    def ax(e: sp.Basic) -> frozenset[int]:
+        return axes_of(e, arg_axes, n)
+
+    def reduce(body: sp.Expr, k: int) -> sp.Expr:
+        if isinstance(body, sp.Add):
+            return sp.Add(*[reduce(term, k) for term in body.args])
+        coeff, factors = sp.S.One, []
+        for f in sp.Mul.make_args(body):
+            if f.is_number:
+                coeff *= f
+            else:
+                factors.append(f)
+        outside = [f for f in factors if k not in ax(f)]
+        inside = [f for f in factors if k in ax(f)]
+        if not inside:
+            return ReduceSum(body, k - n)
+        pre = coeff * sp.Mul(*outside)
+        if len(inside) == 1 and isinstance(inside[0], XLogY):
+            a, b = inside[0].args
+            c_a, rest_a = a.as_coeff_Mul()
+            if c_a != 0 and ax(rest_a) & ax(b) == {k}:
+                return pre * c_a * SumXLogY(rest_a, b, _mask(ax(rest_a)), _mask(ax(b)), k, n)
+        if len(inside) >= 2:
+            big = max(inside, key=lambda f: (len(ax(f)), sp.default_sort_key(f)))
+            group_a = [big] + [f for f in inside if f is not big and ax(f) <= ax(big)]
+            group_b = [f for f in inside if all(f is not g for g in group_a)]
+            if group_b:
+                a_part, b_part = sp.Mul(*group_a), sp.Mul(*group_b)
+                if ax(a_part) & ax(b_part) == {k}:
+                    return pre * Contract(a_part, b_part, _mask(ax(a_part)), _mask(ax(b_part)), k, n)
+        return pre * ReduceSum(sp.Mul(*inside), k - n)
+
+    def rec(e: sp.Basic) -> sp.Basic:
+        if not e.args or isinstance(e, sp.Idx):
+            return e
+        args = [rec(a) for a in e.args]
+        if isinstance(e, ReduceSum):
+            return reduce(args[0], int(args[1]) + n)
+        return e.func(*args)
 
     return rec(expr)  # type: ignore[return-value]

@@ -154,7 +154,7 @@ class MpmathArrayPrinter(MpmathPrinter):
         return "_mp.minimum(" + ", ".join(self._print(a) for a in expr.args) + ")"
 
     def _print_Piecewise(self, expr: sp.Piecewise) -> str:
-        *pieces, (last_e, last_c) = expr.args
+        *pieces, (last_e, _last_c) = expr.args
         out = self._print(last_e)
         for e, c in reversed(pieces):
             out = f"_mp.where({self._print(c)}, {self._print(e)}, {out})"

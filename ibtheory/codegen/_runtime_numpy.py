@@ -7,6 +7,8 @@ from typing import Any
 import numpy
 import scipy.linalg
 
+from ._contract_plan import plan
+
 
 def _as_array(value: Any) -> numpy.ndarray:
     """An input as a floating array (integers and bools become float64; float32 stays)."""
@@ -39,4 +41,50 @@ def _chol_solve(s: numpy.ndarray, b: numpy.ndarray) -> numpy.ndarray:
     for i in numpy.ndindex(*shape):
         z = scipy.linalg.solve_triangular(chol[i], b[i], lower=True)
         out[i] = scipy.linalg.solve_triangular(chol[i], z, lower=True, trans="T")
+    return out
+
+
+def _squeeze_to(a: numpy.ndarray, axes: tuple[int, ...], n: int) -> numpy.ndarray:
+    """Drop the size-1 index axes of an aligned array, keeping ``axes`` (and the batch axes)."""
+    a = numpy.asarray(a)
+    if a.ndim < n:
+        a = a.reshape((1,) * (n - a.ndim) + a.shape)
+    index = (Ellipsis, *(slice(None) if i in axes else 0 for i in range(n)))
+    return a[index]
+
+
+def _contract(a: numpy.ndarray, b: numpy.ndarray, mask_a: int, mask_b: int, k: int, n: int) -> numpy.ndarray:
+    """sum over index axis ``k`` of a * b for aligned operands, as one matmul when possible."""
+    p = plan(mask_a, mask_b, k, n)
+    sa, sb = _squeeze_to(a, p.axes_a, n), _squeeze_to(b, p.axes_b, n)
+    if not p.matmul:
+        return numpy.sum(_unsqueeze(sa, p.axes_a, n) * _unsqueeze(sb, p.axes_b, n), axis=k - n, keepdims=True)
+    na, nb = len(p.axes_a), len(p.axes_b)
+    batch_a, batch_b = sa.shape[: sa.ndim - na], sb.shape[: sb.ndim - nb]
+    sa = numpy.moveaxis(sa, p.axes_a.index(k) - na, -1)  # (..., rest_a, K)
+    sb = numpy.moveaxis(sb, p.axes_b.index(k) - nb, -nb)  # (..., K, rest_b)
+    dims_a, dims_b = sa.shape[len(batch_a) : -1], sb.shape[len(batch_b) + 1 :]
+    ma = sa.reshape((*batch_a, -1, sa.shape[-1]))
+    mb = sb.reshape((*batch_b, sb.shape[len(batch_b)], -1))
+    res = numpy.matmul(ma, mb)
+    res = res.reshape((*res.shape[:-2], *dims_a, *dims_b))
+    nr = len(p.out_axes)
+    res = numpy.transpose(res, tuple(range(res.ndim - nr)) + tuple(res.ndim - nr + j for j in p.out_perm))
+    return _unsqueeze(res, p.out_axes, n)
+
+
+def _unsqueeze(a: numpy.ndarray, axes: tuple[int, ...], n: int) -> numpy.ndarray:
+    return a[(Ellipsis, *(slice(None) if i in axes else None for i in range(n)))]
+
+
+def _sum_xlogy(a: numpy.ndarray, b: numpy.ndarray, mask_a: int, mask_b: int, k: int, n: int) -> numpy.ndarray:
+    """sum over axis ``k`` of xlogy(a, b), by contraction with log b where b > 0; where a != 0
+    meets b == 0 the sum is -inf (a > 0) or +inf (a < 0), exactly as the elementwise form."""
+    zero = b == 0
+    out = _contract(a, numpy.log(numpy.where(zero, 1.0, b)), mask_a, mask_b, k, n)
+    if numpy.any(zero):
+        z = zero.astype(out.dtype)
+        pos = _contract((a > 0).astype(out.dtype), z, mask_a, mask_b, k, n) > 0
+        neg = _contract((a < 0).astype(out.dtype), z, mask_a, mask_b, k, n) > 0
+        out = numpy.where(pos, numpy.where(neg, numpy.nan, -numpy.inf), numpy.where(neg, numpy.inf, out))
     return out

@@ -228,6 +228,7 @@ ARRAY_NODES = (ReduceSum, LogSumExp, XLogY, LogAddExp, Softplus, Clip, LogDetPD,
 
 __all__ = [
     "ARRAY_NODES",
+    "MT",
     "BMatMul",
     "BTrace",
     "CholSolve",
@@ -235,8 +236,56 @@ __all__ = [
     "LogAddExp",
     "LogDetPD",
     "LogSumExp",
-    "MT",
     "ReduceSum",
     "Softplus",
     "XLogY",
 ]
+
+
+class Contract(_ArrayFunction):
+    """``Contract(a, b, mask_a, mask_b, k, n)`` = sum over index axis ``k`` of a * b, as a matmul.
+
+    Produced by the lowering's contraction pass from ``ReduceSum(a * b)`` when ``a`` and ``b``
+    share only the summed axis; ``mask_a``/``mask_b`` are bit masks of the index axes (of ``n``)
+    each operand varies over. Never materialises the full product over all axes.
+    """
+
+    nargs = 6
+
+    def _params(self) -> str:
+        return ", ".join(str(int(v)) for v in self.args[2:])
+
+    def _numpycode(self, printer: Printer) -> str:
+        return f"_contract({printer._print(self.args[0])}, {printer._print(self.args[1])}, {self._params()})"
+
+    _torchcode = _numpycode
+
+    def _mpmathcode(self, printer: Printer) -> str:
+        k, n = int(self.args[4]), int(self.args[5])
+        return f"_mp.reduce_sum(({printer._print(self.args[0])})*({printer._print(self.args[1])}), {k - n})"
+
+
+class SumXLogY(_ArrayFunction):
+    """``SumXLogY(a, b, mask_a, mask_b, k, n)`` = sum over axis ``k`` of xlogy(a, b), by contraction.
+
+    Exactly the elementwise form (0 log 0 = 0, -inf where a > 0 meets b = 0), without the full
+    product over all axes.
+    """
+
+    nargs = 6
+
+    def _params(self) -> str:
+        return ", ".join(str(int(v)) for v in self.args[2:])
+
+    def _numpycode(self, printer: Printer) -> str:
+        return f"_sum_xlogy({printer._print(self.args[0])}, {printer._print(self.args[1])}, {self._params()})"
+
+    _torchcode = _numpycode
+
+    def _mpmathcode(self, printer: Printer) -> str:
+        k, n = int(self.args[4]), int(self.args[5])
+        return f"_mp.reduce_sum(_mp.xlogy({printer._print(self.args[0])}, {printer._print(self.args[1])}), {k - n})"
+
+
+ARRAY_NODES = (*ARRAY_NODES, Contract, SumXLogY)
+__all__ += ["Contract", "SumXLogY"]
