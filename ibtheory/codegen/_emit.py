@@ -11,10 +11,18 @@ import hashlib
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sympy as sp
 
-from ._lower import AxisMap, contract_reductions, free_axes, indexed_arguments, lower_indexed, stabilise
+from ._lower import (
+    AxisMap,
+    contract_reductions,
+    free_axes,
+    indexed_arguments,
+    lower_indexed,
+    stabilise,
+)
 from ._printers import PRINTERS, fold_numbers
 
 #: Bump when the emitter's output format changes (part of every source hash).
@@ -213,7 +221,7 @@ def render_function(spec: KernelSpec, backend: str) -> str:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     lowered = _lower_spec(spec)
     exprs = lowered.exprs if backend == "mpmath" else tuple(fold_numbers(e) for e in lowered.exprs)
-    printer = PRINTERS[backend]()
+    printer: Any = PRINTERS[backend]()
     reserved = set(spec.arg_names)
     tmp = (sp.Symbol(f"_c{i}") for i in range(10**9))
     replacements, reduced = sp.cse(list(exprs), symbols=tmp, order="none")
@@ -259,8 +267,8 @@ def render_function(spec: KernelSpec, backend: str) -> str:
     return "\n".join(src) + "\n"
 
 
-def _constant(expr: sp.Expr, names: Sequence[str], backend: str, printer: object) -> str:
-    value = printer.doprint(expr)  # type: ignore[attr-defined]
+def _constant(expr: sp.Expr, names: Sequence[str], backend: str, printer: Any) -> str:
+    value = printer.doprint(expr)
     shapes = ", ".join(f"{n}.shape" for n in names)
     if backend == "numpy":
         return f"numpy.full(numpy.broadcast_shapes({shapes}), {value})"

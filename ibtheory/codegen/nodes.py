@@ -26,9 +26,6 @@ class _ArrayFunction(sp.Function):
 
     is_real = True
 
-    def _print_with(self, printer: Printer, template: str) -> str:
-        args = [printer._print(a) for a in self.args]
-        return template.format(*args, axis=int(self.args[-1]) if len(self.args) > 1 else None)
 
 
 class ReduceSum(_ArrayFunction):
@@ -224,7 +221,6 @@ class BTrace(_ArrayFunction):
         return f"_mp.trace({printer._print(self.args[0])})"
 
 
-ARRAY_NODES = (ReduceSum, LogSumExp, XLogY, LogAddExp, Softplus, Clip, LogDetPD, CholSolve, BMatMul, MT, BTrace)
 
 __all__ = [
     "ARRAY_NODES",
@@ -287,5 +283,7 @@ class SumXLogY(_ArrayFunction):
         return f"_mp.reduce_sum(_mp.xlogy({printer._print(self.args[0])}, {printer._print(self.args[1])}), {k - n})"
 
 
-ARRAY_NODES = (*ARRAY_NODES, Contract, SumXLogY)
+ARRAY_NODES: tuple[type[sp.Function], ...] = (
+    ReduceSum, LogSumExp, XLogY, LogAddExp, Softplus, Clip, LogDetPD, CholSolve, BMatMul, MT, BTrace, Contract, SumXLogY,
+)
 __all__ += ["Contract", "SumXLogY"]
