@@ -65,6 +65,97 @@ def _cmd_codegen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from .report import reproduce
+
+    try:
+        path = reproduce(args.out, quick=args.quick, seed=args.seed, only=args.only, progress=not args.no_progress)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"report: {path}")
+    print(f"        {path.with_suffix('.md')}")
+    return 0
+
+
+def _load_joint(path: Path, normalize: bool):
+    import numpy as np
+
+    from .numeric import check_joint
+
+    if not path.exists():
+        raise ValueError(f"{path}: no such file")
+    try:
+        if path.suffix == ".npy":
+            arr = np.load(path, allow_pickle=False)
+        elif path.suffix in (".csv", ".txt"):
+            arr = np.loadtxt(path, delimiter=",", ndmin=2)
+        else:
+            raise ValueError(f"{path}: unsupported file type {path.suffix!r}; use .csv (comma-separated rows = x, columns = y) or .npy")
+    except ValueError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise ValueError(f"{path}: could not read a numeric (n_x, n_y) table: {exc}") from None
+    try:
+        return check_joint(arr, name=str(path), normalize=normalize)
+    except ValueError as exc:
+        raise ValueError(f"{exc}") from None
+
+
+def _parse_betas(spec: str):
+    import numpy as np
+
+    parts = spec.split(":")
+    try:
+        if len(parts) == 3:
+            lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+            if lo <= 0 or hi <= lo or n < 1:
+                raise ValueError
+            return np.geomspace(lo, hi, n)
+        return np.array([float(v) for v in spec.split(",")])
+    except ValueError:
+        raise ValueError(f"--betas {spec!r}: give LOW:HIGH:COUNT (log-spaced, 0 < LOW < HIGH) or a comma-separated list") from None
+
+
+def _cmd_curve(args: argparse.Namespace) -> int:
+    from .report._commands import curve_command
+
+    try:
+        joint = _load_joint(Path(args.joint), args.normalize)
+        betas = _parse_betas(args.betas)
+        written = curve_command(joint, betas, method=args.method, units=args.units, out=Path(args.out), seed=args.seed)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _cmd_ntk_info(args: argparse.Namespace) -> int:
+    from .report._commands import ntk_info_command
+
+    try:
+        written = ntk_info_command(
+            data=args.data,
+            n_train=args.n_train,
+            n_eval=args.n_eval,
+            depth=args.depth,
+            activation=args.activation,
+            w_std=args.w_std,
+            b_std=args.b_std,
+            units=args.units,
+            out=Path(args.out),
+            seed=args.seed,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ibtheory",
@@ -90,6 +181,62 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only compare; exit 1 if any file is stale")
     p.add_argument("--group", action="append", help="limit to a kernel group (repeatable)")
     p.set_defaults(func=_cmd_codegen)
+
+    p = sub.add_parser(
+        "reproduce",
+        help="run the headline analyses and write figures, data and a report",
+        description=(
+            "Run the headline analyses (IB/dualIB curves and critical points, Gaussian IB vs dualIB, "
+            "NTK kernels vs finite width, information of infinite ensembles over training time and "
+            "sample size, the 12-bit information plane) and write PNG figures, CSV/JSON data and "
+            "report.md/report.html stating every setting."
+        ),
+    )
+    p.add_argument("--quick", action="store_true", help="small settings: under 3 minutes on 2 CPU cores")
+    p.add_argument("--out", default="results", help="output folder (default: results)")
+    p.add_argument("--seed", type=int, default=0, help="seed of every random choice (default: 0)")
+    p.add_argument("--only", action="append", metavar="ANALYSIS", help="run only this analysis (repeatable)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_reproduce)
+
+    p = sub.add_parser(
+        "curve",
+        help="the IB or dualIB information curve of your joint distribution",
+        description=(
+            "Compute the optimal IB (or dualIB) curve of a joint distribution p(x, y) given as a CSV "
+            "file (rows = x, columns = y, comma-separated) or a .npy array, and write the curve as CSV "
+            "plus a figure of the information plane and of the effective number of clusters."
+        ),
+    )
+    p.add_argument("joint", help="CSV or NPY file holding the (n_x, n_y) joint distribution (or counts with --normalize)")
+    p.add_argument("--method", choices=["ib", "dualib"], default="ib")
+    p.add_argument("--betas", default="0.1:100:60", help="LOW:HIGH:COUNT log-spaced, or a comma-separated list")
+    p.add_argument("--units", choices=["nats", "bits"], default="nats")
+    p.add_argument("--normalize", action="store_true", help="divide the table by its total (for counts)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="curve-out", help="output folder (default: curve-out)")
+    p.set_defaults(func=_cmd_curve)
+
+    p = sub.add_parser(
+        "ntk-info",
+        help="information quantities of an infinite NTK ensemble over training time",
+        description=(
+            "Bounds on I(X;Z), I(Z;Y), the Gibbs/Bayes losses and KL to the prior of the output of an "
+            "infinite ensemble of infinitely wide networks trained by gradient descent (Shwartz-Ziv & "
+            "Alemi), over log-spaced training times; writes CSV and a figure."
+        ),
+    )
+    p.add_argument("--data", default="digits", help="digits (scikit-learn, default), twelve-bit, synthetic, or a .npz file with x_train, y_train, x_test, y_test")
+    p.add_argument("--n-train", type=int, default=200)
+    p.add_argument("--n-eval", type=int, default=200)
+    p.add_argument("--depth", type=int, default=2)
+    p.add_argument("--activation", choices=["relu", "erf"], default="erf")
+    p.add_argument("--w-std", type=float, default=1.5)
+    p.add_argument("--b-std", type=float, default=0.05)
+    p.add_argument("--units", choices=["nats", "bits"], default="nats")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="ntk-info-out")
+    p.set_defaults(func=_cmd_ntk_info)
     return parser
 
 

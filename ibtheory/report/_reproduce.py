@@ -1,0 +1,96 @@
+"""``ibtheory reproduce``: run the headline analyses and write figures, data and a report.
+
+Each analysis is a function ``(out_dir, quick, seed) -> Section`` that calls the library (no
+algorithm lives here) and saves its figures (PNG) and data (CSV/JSON) into ``out_dir``.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._report import Section, write_report
+
+Analysis = Callable[[Path, bool, int], Section]
+
+
+def _savefig(fig: Any, out_dir: Path, name: str) -> str:
+    fig.tight_layout()
+    fig.savefig(out_dir / name, dpi=120)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return name
+
+
+def _write_csv(out_dir: Path, name: str, columns: dict[str, Any]) -> str:
+    keys = list(columns)
+    rows = np.column_stack([np.asarray(columns[k], dtype=float) for k in keys])
+    np.savetxt(out_dir / name, rows, delimiter=",", header=",".join(keys), comments="")
+    return name
+
+
+ANALYSES: dict[str, Analysis] = {}
+
+
+def analysis(name: str) -> Callable[[Analysis], Analysis]:
+    def register(fn: Analysis) -> Analysis:
+        ANALYSES[name] = fn
+        return fn
+
+    return register
+
+
+def reproduce(out_dir: str | Path, *, quick: bool = False, seed: int = 0, only: list[str] | None = None, progress: bool = False) -> Path:
+    """Run the analyses (all, or ``only``) and write the report; returns the HTML report's path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from . import _analyses  # noqa: F401 - registers the analyses
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    names = only or list(ANALYSES)
+    unknown = [n for n in names if n not in ANALYSES]
+    if unknown:
+        raise ValueError(f"unknown analyses {unknown}; known: {list(ANALYSES)}")
+    sections: list[Section] = []
+    iterator: Any = names
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(names, desc="reproduce", unit="analysis")
+    for name in iterator:
+        if progress:
+            iterator.set_postfix_str(name)
+        t0 = time.perf_counter()
+        section = ANALYSES[name](out, quick, seed)
+        section.seconds = time.perf_counter() - t0
+        sections.append(section)
+    try:
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        torch_version = torch.__version__
+    except ImportError:  # pragma: no cover
+        device, torch_version = "cpu", "not installed"
+    import sympy
+
+    meta = {
+        "mode": "quick" if quick else "full",
+        "seed": seed,
+        "python": platform.python_version(),
+        "sympy": sympy.__version__,
+        "torch": torch_version,
+        "device": device,
+        "units": "nats unless stated",
+    }
+    (out / "settings.json").write_text(json.dumps({"meta": meta, "analyses": names}, indent=2))
+    _, html_path = write_report(out, "ibtheory reproduce", sections, meta)
+    return html_path
