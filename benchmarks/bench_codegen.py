@@ -63,9 +63,8 @@ def timeit(fn, repeats: int) -> float:
 
 def lambdify_time_per_entry(n_x: int, n_y: int, n_t: int, samples: int, rng: np.random.Generator) -> float:
     """Seconds per (x, t) entry of the new log-encoder with plain lambdify of the index-level form."""
-    from ibtheory.symbolic._ib import ib_derivation
-
     from ibtheory.symbolic import _symbols as s
+    from ibtheory.symbolic._ib import ib_derivation
     from ibtheory.symbolic._ib_kernels import _step_outputs
 
     expr = _step_outputs(dict(ib_derivation().results))["log_p_t_given_x"]

@@ -13,3 +13,6 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 # --- discrete IB / dualIB solvers (ibtheory.solvers) ---
 # --- Gaussian IB / dualIB (ibtheory.gaussian) ---
 # --- estimators (ibtheory.estimators) ---
+from .estimators import input_compression_bound as input_compression_bound
+from .gaussian import gaussian_dual_ib as gaussian_dual_ib
+from .gaussian import gaussian_ib as gaussian_ib

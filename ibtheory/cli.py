@@ -24,7 +24,7 @@ def _cmd_derive(args: argparse.Namespace) -> int:
 
     known = sorted(DERIVATIONS)
     if args.all:
-        out = Path(args.out)
+        out = Path(args.out or "derivations")
         out.mkdir(parents=True, exist_ok=True)
         for name in known:
             path = out / f"{name}.md"
@@ -133,7 +133,7 @@ def _cmd_curve(args: argparse.Namespace) -> int:
 
 
 def _cmd_ntk_info(args: argparse.Namespace) -> int:
-    from .report._commands import ntk_info_command
+    from .report._ntk_info import ntk_info_command
 
     try:
         written = ntk_info_command(
@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("name", nargs="?", help="derivation name (e.g. ib, dualib, dualib-expfam)")
     p.add_argument("--all", action="store_true", help="render every known derivation into --out")
-    p.add_argument("--out", default="derivations", help="output folder (default: derivations)")
+    p.add_argument("--out", help="output folder (default: stdout for one name, derivations/ with --all)")
     p.set_defaults(func=_cmd_derive)
 
     p = sub.add_parser(

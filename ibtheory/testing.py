@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import mpmath
@@ -143,13 +144,20 @@ def _mp_xlogy(x: Any, y: Any) -> Any:
 
 
 #: The definitions of the custom heads for the mpmath route (0 log 0 = 0, stable forms exact).
-_MPMATH_NODES = {
+_MPMATH_NODES: dict[str, Any] = {
     "XLogY": _mp_xlogy,
     "LogAddExp": lambda a, b: mpmath.log(mpmath.exp(a) + mpmath.exp(b)),
     "Softplus": lambda a: mpmath.log(1 + mpmath.exp(a)),
     "Max": lambda *a: max(a),
     "Min": lambda *a: min(a),
 }
+# The heads print themselves for lambdify's mpmath printer as ``_mp.<name>(...)``; give that
+# namespace the same independent definitions.
+_MPMATH_NODES["_mp"] = SimpleNamespace(
+    xlogy=_MPMATH_NODES["XLogY"],
+    logaddexp=_MPMATH_NODES["LogAddExp"],
+    clip=lambda a, lo, hi: min(max(a, lo), hi),
+)
 
 
 def _expand_sums(e: sp.Expr, sizes: Mapping[sp.Symbol, int]) -> sp.Expr:

@@ -10,5 +10,9 @@ Add one line per group; keep the list sorted.
 from __future__ import annotations
 
 KERNEL_GROUPS: dict[str, str] = {
+    "gaussian": "ibtheory.symbolic._gaussian_kernels:kernel_specs",
     "ib": "ibtheory.symbolic._ib_kernels:kernel_specs",
+    "infoplane": "ibtheory.symbolic._infoplane_kernels:kernel_specs",
+    "mixture": "ibtheory.symbolic._mixture_kernels:kernel_specs",
+    "ntk": "ibtheory.symbolic._ntk_kernels:kernel_specs",
 }

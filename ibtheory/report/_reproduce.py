@@ -6,6 +6,7 @@ algorithm lives here) and saves its figures (PNG) and data (CSV/JSON) into ``out
 
 from __future__ import annotations
 
+import importlib
 import json
 import platform
 import time
@@ -37,6 +38,8 @@ def _write_csv(out_dir: Path, name: str, columns: dict[str, Any]) -> str:
 
 
 ANALYSES: dict[str, Analysis] = {}
+#: Modules defining analyses, in report order.
+ANALYSIS_MODULES = ("_analyses", "_analysis_ntk", "_analysis_ensemble")
 
 
 def analysis(name: str) -> Callable[[Analysis], Analysis]:
@@ -52,7 +55,8 @@ def reproduce(out_dir: str | Path, *, quick: bool = False, seed: int = 0, only: 
     import matplotlib
 
     matplotlib.use("Agg")
-    from . import _analyses  # noqa: F401 - registers the analyses
+    for module in ANALYSIS_MODULES:  # importing a module registers its analyses
+        importlib.import_module(f"{__package__}.{module}")
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -77,7 +81,7 @@ def reproduce(out_dir: str | Path, *, quick: bool = False, seed: int = 0, only: 
         import torch
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        torch_version = torch.__version__
+        torch_version = str(torch.__version__)
     except ImportError:  # pragma: no cover
         device, torch_version = "cpu", "not installed"
     import sympy

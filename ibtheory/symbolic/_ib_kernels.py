@@ -9,7 +9,13 @@ domain). Two numerical choices are made here and documented in the kernels:
   underflows to an exact 0 for far clusters, which xlogy handles);
 - ``p(t)`` in the decoder's denominator is floored at :data:`MASS_FLOOR`, so that a cluster whose
   mass underflowed to 0 gets a zero (IB) or uniform (dualIB) decoder and stays dead instead of
-  producing 0/0.
+  producing 0/0;
+- dualIB only: ``p(y|x)`` is floored at :data:`LABEL_FLOOR` wherever the geometric-mean decoder or
+  the reversed KL takes its logarithm. This is the eps -> 0 limit of a label-noise model
+  (theory.md 3: the dualIB needs stochastic labels): for a cluster mixing x's with different
+  deterministic labels the geometric mean is 0 for every y (0/0), while with the floor it tends to
+  the majority label, and the reversed KL of a minority x is large but finite (about 690 nats), so
+  the encoder moves it out as beta grows. Results are unchanged wherever p(y|x) > 1e-300.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ from ._symbols import (
 #: Floor for p(t) in decoder denominators: the smallest float64 magnitude that is still far from
 #: subnormal trouble; only clusters with mass < 1e-300 are affected (they are dead).
 MASS_FLOOR = sp.Float("1e-300")
+#: Floor for p(y|x) inside the dualIB's logarithms (see the module docstring).
+LABEL_FLOOR = sp.Float("1e-300")
 
 _IB_REF = "Tishby, Pereira & Bialek 1999, self-consistent equations (theory.md 1.2-1.3); derived in ibtheory.symbolic.ib_derivation"
 _DUAL_REF = "Piran, Shwartz-Ziv & Tishby 2020, dualIB self-consistent equations (theory.md 3.2); derived in ibtheory.symbolic.dual_ib_derivation"
@@ -69,6 +77,9 @@ def _compose(expr: sp.Expr, results: dict) -> sp.Expr:
     p(y|t) log p(y|t) become xlogy of the decoder's value (0 where a geometric-mean decoder
     vanishes) rather than exp(s) * s with s = -inf.
     """
+    if _is_geometric(results):
+        expr = _floor_labels(expr)
+        results = {k: _floor_labels(v) if k == "decoder" else v for k, v in results.items()}
     floored = sp.Eq(results["marginal"].lhs, sp.Max(results["marginal"].rhs, MASS_FLOOR))
     decoder = stabilise(results["decoder"].rhs)
     if "inverse_encoder" in results:
@@ -79,6 +90,18 @@ def _compose(expr: sp.Expr, results: dict) -> sp.Expr:
     if "inverse_encoder" in results:
         out = _replace_base(out, p_x_given_t, results["inverse_encoder"])
     return _replace_base(out, p_t, results["marginal"])
+
+
+def _is_geometric(results: dict) -> bool:
+    """The dualIB decoder takes the logarithm of p(y|x); the IB decoder does not."""
+    return bool(results["decoder"].rhs.has(sp.log))
+
+
+def _floor_labels(expr: sp.Basic) -> sp.Basic:
+    return expr.replace(
+        lambda e: isinstance(e, sp.Indexed) and e.base == p_y_given_x,
+        lambda e: sp.Max(e, LABEL_FLOOR),
+    )
 
 
 def _step_outputs(results: dict) -> dict[str, sp.Expr]:

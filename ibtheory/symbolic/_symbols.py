@@ -35,3 +35,18 @@ log_z = sp.IndexedBase("log_z", real=True)  # log Z(x, beta), [x]
 
 # Lagrange multipliers for the normalisation constraints sum_t p(t|x) = 1.
 lagrange = sp.IndexedBase("lagrange", real=True)  # [x]
+
+# NNGP / NTK kernels (theory.md 7; names follow neural-tangents). Elementwise kernel arguments:
+# ``nngp`` = Sigma(x, x'), ``ntk`` = Theta(x, x'), ``var1`` = Sigma(x, x), ``var2`` = Sigma(x', x').
+nngp = sp.Symbol("nngp", real=True)
+ntk = sp.Symbol("ntk", real=True)
+var1 = sp.Symbol("var1", positive=True)
+var2 = sp.Symbol("var2", positive=True)
+w_std = sp.Symbol("w_std", positive=True)
+b_std = sp.Symbol("b_std", nonnegative=True)
+# Integration variables of the bivariate Gaussian expectations (u, v) ~ N(0, [[var1, nngp], [nngp, var2]]).
+u_pre, v_pre = sp.symbols("u_pre v_pre", real=True)
+# NTK ensemble dynamics (theory.md 4.1): an eigenvalue of the training NTK and the scaled time
+# tau = learning_rate * t / (n k) (neural-tangents loss normalisation).
+ntk_eig = sp.Symbol("ntk_eig", nonnegative=True)
+tau = sp.Symbol("tau", nonnegative=True)

@@ -1,0 +1,154 @@
+"""Pairwise-distance bounds on the entropy of an equal-weight mixture of isotropic Gaussians.
+
+Kolchinsky & Tracey, "Estimating mixture entropy with pairwise distances", Entropy 19(7):361
+(2017) (theory.md 4.3 b, 5.7). For p(z) = (1/N) sum_i N(z; mu_i, s_i I_k):
+
+    H_D = (1/N) sum_i H(p_i) - (1/N) sum_i ln (1/N) sum_j exp(-D(p_i || p_j)),
+
+a lower bound on H(Z) for D = Bhattacharyya distance and an upper bound for D = KL divergence, with
+
+    H(Z|X) <= H_BD <= H(Z) <= H_KL <= H(Z|X) + ln N,    H(p_i) = (k/2) ln(2 pi e s_i).
+
+The N x N terms are evaluated by the generated kernel ``mixture_pairwise_rows`` (group ``mixture``,
+from :func:`ibtheory.symbolic._mixture.mixture_information_derivation`) over chunks of rows, so
+peak memory is O(chunk x N), never O(N^2).
+
+Rounding. The squared distances use the matrix-product form ||a||^2 + ||b||^2 - 2 a.b (the
+derivation's "squared distance" step) after the means are centred (translation invariance), so
+their absolute error is about 1e-15 x max ||mu_i - mean||^2: coincident components then have
+D ~ 1e-15 x spread^2 / s instead of exactly 0, which matters only when spread^2 / s > ~1e12.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..numeric import check_finite_array, check_units, to_units
+
+#: Default number of float64 entries of one (rows x N) block: 2^20 (8 MiB per temporary; the
+#: kernel keeps about ten alive). The chunk of rows is this divided by N (and by the batch size).
+BLOCK_ELEMENTS = 2**20
+
+
+class MixtureEntropyBounds(NamedTuple):
+    """``(lower, upper)`` bounds on the mixture entropy H(Z), arrays of the batch shape ``(...)``."""
+
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+class PairwiseTerms(NamedTuple):
+    """Averages that make up the pairwise estimators (nats), arrays of the batch shape ``(...)``.
+
+    ``h_components`` = (1/N) sum_i H(p_i) = H(Z|X); ``i_bd`` and ``i_kl`` = -(1/N) sum_i ln (1/N)
+    sum_j exp(-D_ij) for D = Bhattacharyya and KL, i.e. the pairwise lower and upper bounds on
+    I(X;Z) when X is uniform over the components.
+    """
+
+    h_components: np.ndarray
+    i_bd: np.ndarray
+    i_kl: np.ndarray
+
+
+def check_mixture(means: Any, variances: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Validate ``means`` (..., N, k) and ``variances`` (..., N) (finite, > 0); returns float64 arrays
+    with the variances broadcast to ``means.shape[:-1]``."""
+    mu = check_finite_array(means, "means")
+    if mu.ndim < 2:
+        raise ValueError(
+            f"means must have shape (..., N, k) (N components in dimension k), got shape {mu.shape}; "
+            "for one-dimensional components pass means[:, None]"
+        )
+    if mu.shape[-2] < 1 or mu.shape[-1] < 1:
+        raise ValueError(f"means must hold at least one component of dimension >= 1, got shape {mu.shape}")
+    var = check_finite_array(variances, "variances")
+    try:
+        var = np.broadcast_to(var, mu.shape[:-1])
+    except ValueError:
+        raise ValueError(
+            f"variances must have shape {mu.shape[:-1]} (one variance per component of means {mu.shape}), "
+            f"got shape {var.shape}"
+        ) from None
+    if np.any(var <= 0):
+        bad = tuple(int(i) for i in np.argwhere(var <= 0)[0])
+        raise ValueError(
+            f"variances must be > 0 (each component is N(mu_i, s_i I) with s_i > 0), got {var[bad]!r} at "
+            f"index {bad}; a degenerate component has entropy -inf"
+        )
+    return mu, var
+
+
+def _check_chunk(chunk_size: Any) -> int | None:
+    if chunk_size is None:
+        return None
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be an int >= 1 (rows per block) or None, got {chunk_size!r}")
+    return int(chunk_size)
+
+
+def pairwise_terms(means: np.ndarray, variances: np.ndarray, chunk_size: int | None = None) -> PairwiseTerms:
+    """The averages of :class:`PairwiseTerms` for validated arrays (see :func:`check_mixture`)."""
+    from .._generated import mixture_numpy as gen
+
+    n, k = means.shape[-2], means.shape[-1]
+    batch = int(np.prod(means.shape[:-2], dtype=np.int64))
+    chunk = chunk_size or max(1, BLOCK_ELEMENTS // max(1, n * batch))
+    centred = means - means.mean(axis=-2, keepdims=True)
+    sum_bd = np.zeros(means.shape[:-2])
+    sum_kl = np.zeros(means.shape[:-2])
+    for start in range(0, n, chunk):
+        rows = slice(start, min(start + chunk, n))
+        lme_kl, lme_bd = gen.mixture_pairwise_rows(
+            centred[..., rows, :], variances[..., rows], centred, variances, k, n
+        )
+        sum_kl = sum_kl + lme_kl.sum(axis=-1)
+        sum_bd = sum_bd + lme_bd.sum(axis=-1)
+    h = gen.isotropic_gaussian_entropy(variances, k).mean(axis=-1)
+    # D_ii = 0 and D >= 0 bound each row term to [-ln N, 0]; clip the round-off at the ends.
+    i_bd = np.clip(-sum_bd / n, 0.0, math.log(n))
+    i_kl = np.clip(-sum_kl / n, i_bd, math.log(n))
+    return PairwiseTerms(h_components=np.asarray(h), i_bd=np.asarray(i_bd), i_kl=np.asarray(i_kl))
+
+
+def mixture_entropy_bounds(
+    means: Any,
+    variances: Any,
+    *,
+    units: str = "nats",
+    chunk_size: int | None = None,
+) -> MixtureEntropyBounds:
+    """Lower and upper bounds on the entropy of an equal-weight mixture of isotropic Gaussians.
+
+    p(z) = (1/N) sum_i N(z; means_i, variances_i I_k). Returns ``(lower, upper)`` = (H_BD, H_KL),
+    the Kolchinsky & Tracey (2017) pairwise estimators with the Bhattacharyya distance (a lower
+    bound) and the KL divergence (an upper bound); theory.md 4.3 b and 5.7. Always
+    H(Z|X) <= lower <= H(Z) <= upper <= H(Z|X) + ln N, with equality at both ends when all
+    components coincide (= H(Z|X) for equal variances) or are infinitely far apart (= H(Z|X) + ln N).
+
+    Parameters
+    ----------
+    means:
+        (..., N, k) component means; leading axes are a batch of independent mixtures.
+    variances:
+        (..., N) per-component variances s_i > 0 (anything broadcasting to ``means.shape[:-1]``,
+        e.g. a scalar for a common variance).
+    units:
+        ``"nats"`` (default) or ``"bits"``.
+    chunk_size:
+        Rows of the N x N pairwise block evaluated at once (memory ~ 10 x 8 x chunk_size x N
+        bytes); default: :data:`BLOCK_ELEMENTS` / N.
+
+    Returns
+    -------
+    MixtureEntropyBounds ``(lower, upper)``, arrays of the batch shape ``(...)`` (0-d when unbatched).
+    """
+    check_units(units)
+    chunk = _check_chunk(chunk_size)
+    mu, var = check_mixture(means, variances)
+    terms = pairwise_terms(mu, var, chunk)
+    lower = terms.h_components + terms.i_bd
+    upper = terms.h_components + terms.i_kl
+    return MixtureEntropyBounds(lower=np.asarray(to_units(lower, units)), upper=np.asarray(to_units(upper, units)))

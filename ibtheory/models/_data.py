@@ -1,0 +1,180 @@
+"""Classification data sets for the NTK-information experiments (theory.md 4.4, 5.2).
+
+Every loader returns a :class:`ClassificationData`: flattened float64 inputs, integer labels and
+one-hot regression targets (the info_ntk convention: one-hot labels used as regression targets,
+theory.md 4.4), split into a training and a held-out evaluation set by an explicit seed.
+
+- :func:`digits_data`: the scikit-learn 8x8 digits (shipped with scikit-learn, no download),
+  pixels 0..16 scaled to x / 8 - 1 in [-1, 1] (as info_ntk scales MNIST pixels x / 128 - 1).
+- :func:`twelve_bit_data`: the synthetic 12-bit task of Shwartz-Ziv & Tishby (theory.md 5.2),
+  bits mapped to +-1.
+- :func:`synthetic_data`: Gaussian class clusters in d dimensions.
+- :func:`npz_data`: user arrays, e.g. an MNIST ``.npz`` with ``x_train, y_train, x_test, y_test``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..numeric import as_generator, check_finite_array
+
+
+@dataclass(frozen=True)
+class ClassificationData:
+    """A labelled train / evaluation split.
+
+    Fields
+    ------
+    x_train, x_test : (n_train, d) and (n_test, d) float64 inputs.
+    labels_train, labels_test : (n_train,) and (n_test,) int64 classes in [0, n_classes).
+    y_train, y_test : one-hot (n, n_classes) float64 regression targets.
+    n_classes : number of classes; name : where the data came from.
+    """
+
+    x_train: np.ndarray
+    labels_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    labels_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+    name: str
+
+
+def one_hot(labels: Any, n_classes: int) -> np.ndarray:
+    """(n, n_classes) float64 one-hot rows of integer labels in [0, n_classes)."""
+    lab = np.asarray(labels, dtype=np.int64)
+    if lab.ndim != 1 or (lab.size and (lab.min() < 0 or lab.max() >= n_classes)):
+        raise ValueError(f"labels must be a 1-D array of integers in [0, {n_classes}), got {labels!r}")
+    out = np.zeros((lab.size, n_classes))
+    out[np.arange(lab.size), lab] = 1.0
+    return out
+
+
+def _check_size(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    return int(value)
+
+
+def _split(x: np.ndarray, labels: np.ndarray, n_train: Any, n_test: Any, seed: Any, name: str) -> ClassificationData:
+    n_tr, n_te = _check_size(n_train, "n_train"), _check_size(n_test, "n_test")
+    if n_tr + n_te > x.shape[0]:
+        raise ValueError(
+            f"n_train + n_test = {n_tr + n_te} exceeds the {x.shape[0]} examples of {name}; ask for fewer"
+        )
+    codes, lab = np.unique(labels, return_inverse=True)
+    order = as_generator(seed).permutation(x.shape[0])
+    tr, te = order[:n_tr], order[n_tr : n_tr + n_te]
+    k = codes.size
+    return ClassificationData(
+        x_train=x[tr], labels_train=lab[tr], y_train=one_hot(lab[tr], k),
+        x_test=x[te], labels_test=lab[te], y_test=one_hot(lab[te], k), n_classes=int(k), name=name,
+    )
+
+
+def digits_data(n_train: int = 200, n_test: int = 200, *, seed: Any) -> ClassificationData:
+    """The scikit-learn digits (1797 8x8 images, 10 classes), pixels scaled to x / 8 - 1, split at random."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = np.asarray(d.data, dtype=np.float64) / 8.0 - 1.0
+    return _split(x, np.asarray(d.target), n_train, n_test, seed, "digits")
+
+
+def twelve_bit_data(n_train: int = 200, n_test: int = 200, *, seed: Any) -> ClassificationData:
+    """The 12-bit task (4096 patterns, 2 classes; theory.md 5.2) with bits mapped to +-1."""
+    from ._twelve_bit import twelve_bit_task
+
+    x, y = twelve_bit_task()
+    return _split(2.0 * np.asarray(x, dtype=np.float64) - 1.0, np.asarray(y), n_train, n_test, seed, "twelve-bit")
+
+
+def synthetic_data(
+    n_train: int = 200, n_test: int = 200, *, n_classes: int = 3, dim: int = 8, spread: float = 0.5, seed: Any
+) -> ClassificationData:
+    """Gaussian clusters: class means ~ N(0, I_dim), points = mean + spread * N(0, I_dim)."""
+    k = _check_size(n_classes, "n_classes")
+    d = _check_size(dim, "dim")
+    s = float(spread)
+    if not (np.isfinite(s) and s >= 0):
+        raise ValueError(f"spread must be a finite number >= 0, got {spread!r}")
+    rng = as_generator(seed)
+    n = _check_size(n_train, "n_train") + _check_size(n_test, "n_test")
+    centres = rng.standard_normal((k, d))
+    labels = np.arange(n) % k
+    x = centres[labels] + s * rng.standard_normal((n, d))
+    return _split(x, labels, n_train, n_test, rng, "synthetic")
+
+
+def _labels_from(y: np.ndarray, name: str) -> np.ndarray:
+    if y.ndim == 2 and y.shape[1] > 1:
+        return np.argmax(y, axis=1)
+    y = y.reshape(-1)
+    if np.any(y != np.round(y)):
+        raise ValueError(f"{name} must hold integer labels (n,) or one-hot rows (n, n_classes)")
+    return y.astype(np.int64)
+
+
+def npz_data(
+    path: str | Path, n_train: int | None = None, n_test: int | None = None, *, seed: Any, scale: str = "auto"
+) -> ClassificationData:
+    """Load user arrays from an ``.npz`` with ``x_train, y_train, x_test, y_test``.
+
+    Inputs are flattened to (n, d); labels may be integers or one-hot rows. ``scale="auto"`` maps
+    integer pixel data in [0, 255] to x / 128 - 1 (info_ntk's MNIST scaling) and leaves anything
+    else unchanged; ``"none"`` never rescales. ``n_train`` / ``n_test`` take random subsets
+    (``seed``); None keeps every example.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"no such file: {p}; pass an .npz holding x_train, y_train, x_test, y_test")
+    if scale not in ("auto", "none"):
+        raise ValueError(f"scale must be 'auto' or 'none', got {scale!r}")
+    with np.load(p) as f:
+        missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in f.files]
+        if missing:
+            raise ValueError(f"{p} lacks the arrays {missing} (it has {f.files})")
+        raw = {k: np.asarray(f[k]) for k in ("x_train", "y_train", "x_test", "y_test")}
+    xs = []
+    for key in ("x_train", "x_test"):
+        a = raw[key]
+        integer_pixels = a.dtype.kind in "iu" and a.size and a.min() >= 0 and a.max() <= 255
+        x = check_finite_array(a.reshape(a.shape[0], -1), key)
+        xs.append(x / 128.0 - 1.0 if scale == "auto" and integer_pixels else x)
+    lab_tr, lab_te = _labels_from(raw["y_train"], "y_train"), _labels_from(raw["y_test"], "y_test")
+    for x, lab, key in ((xs[0], lab_tr, "train"), (xs[1], lab_te, "test")):
+        if lab.shape[0] != x.shape[0]:
+            raise ValueError(f"x_{key} has {x.shape[0]} rows but y_{key} has {lab.shape[0]} labels")
+    if xs[0].shape[1] != xs[1].shape[1]:
+        raise ValueError(f"x_train and x_test have different numbers of features ({xs[0].shape[1]} vs {xs[1].shape[1]})")
+    codes, inv = np.unique(np.concatenate([lab_tr, lab_te]), return_inverse=True)
+    lab_tr, lab_te = inv[: lab_tr.size], inv[lab_tr.size :]
+    for want, have, key in ((n_train, lab_tr.size, "n_train"), (n_test, lab_te.size, "n_test")):
+        if want is not None and _check_size(want, key) > have:
+            raise ValueError(f"{key} = {want} exceeds the {have} examples in {p}; ask for fewer or pass None")
+    rng = as_generator(seed)
+    tr = np.arange(lab_tr.size) if n_train is None else rng.permutation(lab_tr.size)[: _check_size(n_train, "n_train")]
+    te = np.arange(lab_te.size) if n_test is None else rng.permutation(lab_te.size)[: _check_size(n_test, "n_test")]
+    k = codes.size
+    return ClassificationData(
+        x_train=xs[0][tr], labels_train=lab_tr[tr], y_train=one_hot(lab_tr[tr], k),
+        x_test=xs[1][te], labels_test=lab_te[te], y_test=one_hot(lab_te[te], k), n_classes=int(k), name=p.name,
+    )
+
+
+def load_classification_data(name: str, n_train: int, n_test: int, *, seed: Any) -> ClassificationData:
+    """``"digits"``, ``"twelve-bit"``, ``"synthetic"`` or a path to an ``.npz`` (see :func:`npz_data`)."""
+    if name == "digits":
+        return digits_data(n_train, n_test, seed=seed)
+    if name in ("twelve-bit", "twelve_bit", "12bit"):
+        return twelve_bit_data(n_train, n_test, seed=seed)
+    if name == "synthetic":
+        return synthetic_data(n_train, n_test, seed=seed)
+    if name.endswith(".npz"):
+        return npz_data(name, n_train, n_test, seed=seed)
+    raise ValueError(f"unknown data {name!r}: use digits, twelve-bit, synthetic or a path to an .npz file")

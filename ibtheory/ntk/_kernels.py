@@ -1,0 +1,330 @@
+"""Analytic NNGP and NTK of fully connected networks (neural-tangents conventions), in blocks.
+
+The layer maps are the generated kernels of group ``ntk`` (from
+:func:`ibtheory.symbolic.ntk_derivation`); this module only runs the recursion over blocks of input
+pairs. Conventions (theory.md 7.1-7.2, neural-tangents ``stax``): NTK parameterisation, input kernel
+K^0 = x.x'/d, ``depth`` hidden layers each ``Dense(w_std, b_std)`` then the activation, and a
+``Dense(w_std, b_std)`` readout, so the output kernels are Sigma^{depth+1} (``nngp``) and
+Theta^{depth+1} (``ntk``).
+
+Diagonal entries. When ``x2`` is None the entries x = x' are known; they are computed by the
+diagonal kernels (closed-form limits) and written into the matrix after every layer, so the next
+layer sees var1 var2 - nngp^2 = 0 exactly and the angle is exactly 0 (neural-tangents' arccos form
+loses ~1e-8 there). The same is done for every pair of exactly equal inputs (duplicates within
+``x1``, or rows of ``x2`` equal to rows of ``x1``), found by hashing rows. Pairs that are close but
+not equal keep the rounding of x.x'/d, which limits the ReLU angle to O(eps / angle) for them: an
+inherent conditioning of the map at near-duplicate inputs, not of the formula.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..numeric import check_finite_array, check_positive
+
+ACTIVATIONS = ("relu", "erf")
+BACKENDS = ("numpy", "torch")
+
+#: Default block edge: (256, 256) float64 blocks keep the ~10 temporaries of a layer step in cache
+#: (measured fastest among 128-1024 for NumPy), and most blocks off the diagonal, where only
+#: one of each symmetric pair is computed.
+DEFAULT_BLOCK_SIZE = 256
+
+
+@dataclass(frozen=True)
+class FCKernels:
+    """Analytic kernels of a fully connected network (neural-tangents conventions).
+
+    Attributes
+    ----------
+    nngp:
+        (n1, n2) NNGP kernel Sigma(x1, x2) of the scalar output (numpy array or torch tensor, float64).
+    ntk:
+        (n1, n2) neural tangent kernel Theta(x1, x2), same type.
+    depth, activation, w_std, b_std:
+        The architecture: ``depth`` hidden Dense+activation layers and a Dense readout.
+    backend:
+        ``"numpy"`` or ``"torch"``.
+    symmetric:
+        True when computed from ``x2=None`` (the matrices are exactly symmetric and their
+        diagonals come from the exact diagonal recursion).
+    """
+
+    nngp: Any
+    ntk: Any
+    depth: int
+    activation: str
+    w_std: float
+    b_std: float
+    backend: str
+    symmetric: bool
+
+
+def _check_inputs(x1: Any, x2: Any, depth: Any, activation: str, w_std: Any, b_std: Any):
+    x1 = check_finite_array(x1, "x1")
+    if x1.ndim != 2:
+        raise ValueError(f"x1 must be a 2-D (n_points, n_features) array, got shape {x1.shape}")
+    if x1.shape[1] < 1:
+        raise ValueError("x1 must have at least one feature (column)")
+    if x2 is not None:
+        x2 = check_finite_array(x2, "x2")
+        if x2.ndim != 2:
+            raise ValueError(f"x2 must be a 2-D (n_points, n_features) array, got shape {x2.shape}")
+        if x2.shape[1] != x1.shape[1]:
+            raise ValueError(
+                f"x1 and x2 must have the same number of features, got {x1.shape[1]} and {x2.shape[1]}"
+            )
+    if isinstance(depth, bool) or not isinstance(depth, int | np.integer):
+        raise ValueError(f"depth must be an int >= 0 (number of hidden layers), got {depth!r}")
+    if depth < 0:
+        raise ValueError(f"depth must be >= 0 (number of hidden layers), got {depth}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    w = check_positive(w_std, "w_std", allow_zero=True)
+    b = check_positive(b_std, "b_std", allow_zero=True)
+    return x1, x2, int(depth), w, b
+
+
+def _modules(backend: str) -> Any:
+    """The generated kernel module of group ``ntk`` for ``backend``."""
+    if backend == "numpy":
+        from .._generated import ntk_numpy
+
+        return ntk_numpy
+    if backend == "torch":
+        from .._generated import ntk_torch
+
+        return ntk_torch
+    raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+
+
+def _diag_recursion(gen: Any, sq_norms: Any, depth: int, activation: str, w: float, b: float) -> list[tuple[Any, Any]]:
+    """(nngp, ntk) of the entries x = x' after the input layer and after each hidden step."""
+    step_diag = getattr(gen, f"{activation}_dense_step_diag")
+    nngp, ntk = gen.ntk_input_layer(sq_norms, w, b)
+    out = [(nngp, ntk)]
+    for _ in range(depth):
+        nngp, ntk = step_diag(nngp, ntk, w, b)
+        out.append((nngp, ntk))
+    return out
+
+
+class _Backend:
+    """The few array operations the block loop needs, for numpy or torch."""
+
+    def __init__(self, backend: str, device: Any):
+        self.name = backend
+        if backend == "torch":
+            import torch
+
+            self.torch = torch
+            self.device = torch.device(device) if device is not None else torch.device("cpu")
+        elif device is not None:
+            raise ValueError("device is only meaningful with backend='torch'")
+
+    def asarray(self, a: np.ndarray) -> Any:
+        if self.name == "torch":
+            return self.torch.as_tensor(a, dtype=self.torch.float64, device=self.device)
+        return a
+
+    def empty(self, shape: tuple[int, int]) -> Any:
+        if self.name == "torch":
+            return self.torch.empty(shape, dtype=self.torch.float64, device=self.device)
+        return np.empty(shape, dtype=np.float64)
+
+    def fill_diagonal(self, block: Any, values: Any) -> None:
+        if self.name == "torch":
+            block.diagonal().copy_(values)
+        else:
+            np.fill_diagonal(block, values)
+
+    def symmetrise(self, block: Any) -> Any:
+        if self.name == "torch":
+            return self.torch.triu(block) + self.torch.triu(block, 1).T
+        return np.triu(block) + np.triu(block, 1).T
+
+
+def _coincident_pairs(x1: np.ndarray, x2: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (i, j) with x1[i] == x2[j] exactly (i != j when x2 is None): points whose kernel
+    entries are diagonal entries, found by hashing rows (O(n1 + n2))."""
+    other = x1 if x2 is None else x2
+    where: dict[bytes, list[int]] = {}
+    for j, row in enumerate(other + 0.0):  # + 0.0 maps -0.0 to 0.0
+        where.setdefault(row.tobytes(), []).append(j)
+    ii, jj = [], []
+    for i, row in enumerate(x1 + 0.0):
+        for j in where.get(row.tobytes(), ()):
+            if x2 is not None or i != j:
+                ii.append(i)
+                jj.append(j)
+    return np.asarray(ii, dtype=np.int64), np.asarray(jj, dtype=np.int64)
+
+
+def fc_kernel_blocks(
+    x1: Any,
+    x2: Any = None,
+    *,
+    depth: int,
+    activation: str = "relu",
+    w_std: float,
+    b_std: float,
+    backend: str = "numpy",
+    device: Any = None,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    threads: int = 1,
+) -> Iterator[tuple[slice, slice, Any, Any]]:
+    """Yield ``(rows, cols, nngp_block, ntk_block)`` covering the (n1, n2) kernel matrices.
+
+    Memory is O(block_size^2 + (n1 + n2) * depth) whatever n1, n2: use it to reduce or stream
+    kernels that do not fit in memory. With ``x2=None`` only blocks with ``cols.start >=
+    rows.start`` are yielded (the matrices are symmetric; diagonal blocks are exactly symmetric).
+    Conventions and arguments as :func:`fc_kernels`.
+    """
+    x1, x2, depth, w, b = _check_inputs(x1, x2, depth, activation, w_std, b_std)
+    if isinstance(block_size, bool) or not isinstance(block_size, int | np.integer) or block_size < 1:
+        raise ValueError(f"block_size must be a positive int, got {block_size!r}")
+    if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or threads < 1:
+        raise ValueError(f"threads must be a positive int, got {threads!r}")
+    gen = _modules(backend)
+    be = _Backend(backend, device)
+    step = getattr(gen, f"{activation}_dense_step")
+    symmetric = x2 is None
+    d = x1.shape[1]
+    xa = be.asarray(x1)
+    xb = xa if symmetric else be.asarray(x2)
+    # Input kernel K^0 = x.x'/d (theory.md 7.2); squared norms summed in the same float64 order.
+    diag1 = _diag_recursion(gen, be.asarray(np.einsum("ij,ij->i", x1, x1) / d), depth, activation, w, b)
+    diag2 = diag1 if symmetric else _diag_recursion(gen, be.asarray(np.einsum("ij,ij->i", x2, x2) / d), depth, activation, w, b)
+    n1, n2 = x1.shape[0], (x1 if symmetric else x2).shape[0]
+    dup_i, dup_j = _coincident_pairs(x1, x2)
+    bs = int(block_size)
+    tasks = [
+        (slice(i0, min(i0 + bs, n1)), slice(j0, min(j0 + bs, n2)))
+        for i0 in range(0, n1, bs)
+        for j0 in range(i0 if symmetric else 0, n2, bs)
+    ]
+
+    def compute(rows: slice, cols: slice) -> tuple[slice, slice, Any, Any]:
+        on_diag = symmetric and rows.start == cols.start
+        sel = (dup_i >= rows.start) & (dup_i < rows.stop) & (dup_j >= cols.start) & (dup_j < cols.stop)
+        dups = (dup_i[sel], dup_i[sel] - rows.start, dup_j[sel] - cols.start) if sel.any() else None
+
+        def exact_diagonal(nngp: Any, ntk: Any, stage: int) -> None:
+            # Entries x = x' take the diagonal recursion's values (module docstring).
+            if on_diag:
+                be.fill_diagonal(nngp, diag1[stage][0][rows])
+                be.fill_diagonal(ntk, diag1[stage][1][rows])
+            if dups is not None:
+                src, bi, bj = dups
+                nngp[bi, bj] = diag1[stage][0][src]
+                ntk[bi, bj] = diag1[stage][1][src]
+
+        k0 = (xa[rows] @ xb[cols].T) / d
+        nngp, ntk = gen.ntk_input_layer(k0, w, b)
+        exact_diagonal(nngp, ntk, 0)
+        for layer in range(depth):
+            v1 = diag1[layer][0][rows][:, None]
+            v2 = diag2[layer][0][cols][None, :]
+            nngp, ntk = step(nngp, ntk, v1, v2, w, b)
+            exact_diagonal(nngp, ntk, layer + 1)
+        if on_diag:
+            nngp, ntk = be.symmetrise(nngp), be.symmetrise(ntk)
+        return rows, cols, nngp, ntk
+
+    if threads == 1:
+        for rows, cols in tasks:
+            yield compute(rows, cols)
+        return
+    # NumPy ufuncs and torch ops release the GIL: blocks run in parallel threads, with at most
+    # 2 * threads blocks in flight so memory stays bounded.
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        pending: deque = deque()
+        for rows, cols in tasks:
+            pending.append(pool.submit(compute, rows, cols))
+            if len(pending) >= 2 * threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def fc_kernels(
+    x1: Any,
+    x2: Any = None,
+    *,
+    depth: int,
+    activation: str = "relu",
+    w_std: float,
+    b_std: float,
+    backend: str = "numpy",
+    device: Any = None,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    threads: int = 1,
+) -> FCKernels:
+    """Analytic NNGP and NTK of a fully connected network, neural-tangents conventions.
+
+    The network is ``depth`` x [Dense(w_std, b_std), activation] followed by a Dense(w_std,
+    b_std) readout, in the NTK parameterisation; the input kernel is x.x'/d (theory.md 7.1-7.2).
+    Equivalent to ``stax.serial(*[Dense(w, W_std=w_std, b_std=b_std), Relu()] * depth,
+    Dense(1, W_std=w_std, b_std=b_std))`` in neural-tangents (``Erf()`` for ``"erf"``).
+
+    Parameters
+    ----------
+    x1, x2:
+        (n1, d) and (n2, d) finite inputs; ``x2=None`` means ``x2 = x1`` (symmetric, cheaper, exact
+        diagonal).
+    depth:
+        Number of hidden layers (>= 0).
+    activation:
+        ``"relu"`` or ``"erf"`` (neural-tangents ``Erf(a=1, b=1, c=0)``).
+    w_std, b_std:
+        Weight and bias standard deviations (>= 0).
+    backend, device:
+        ``"numpy"`` (default) or ``"torch"`` (tensors on ``device``); float64 throughout.
+    block_size:
+        Edge of the blocks the recursion runs over (memory ~ 6 * 8 * block_size^2 bytes per thread
+        beyond the two outputs). See :func:`fc_kernel_blocks` to stream blocks instead.
+    threads:
+        Blocks computed in parallel by this many threads (default 1: no hidden parallelism).
+
+    Returns
+    -------
+    FCKernels with ``nngp`` and ``ntk`` of shape (n1, n2).
+    """
+    blocks = fc_kernel_blocks(
+        x1, x2, depth=depth, activation=activation, w_std=w_std, b_std=b_std, backend=backend,
+        device=device, block_size=block_size, threads=threads,
+    )
+    be = _Backend(backend, device)
+    n1 = np.shape(x1)[0]
+    n2 = n1 if x2 is None else np.shape(x2)[0]
+    nngp_out, ntk_out = be.empty((n1, n2)), be.empty((n1, n2))
+    for rows, cols, nngp, ntk in blocks:
+        nngp_out[rows, cols] = nngp
+        ntk_out[rows, cols] = ntk
+        if x2 is None and rows.start != cols.start:
+            nngp_out[cols, rows] = nngp.T
+            ntk_out[cols, rows] = ntk.T
+    return FCKernels(
+        nngp=nngp_out, ntk=ntk_out, depth=int(depth), activation=activation, w_std=float(w_std),
+        b_std=float(b_std), backend=backend, symmetric=x2 is None,
+    )
+
+
+def max_learning_rate(ntk_train_train: Any, n_outputs: int = 1) -> float:
+    """Largest stable full-batch GD learning rate in the neural-tangents convention.
+
+    eta_max = 2 n k / lambda_max(Theta) for the loss ||f - Y||^2 / (2 n k) (theory.md 4.1;
+    neural-tangents ``predict.max_learning_rate``).
+    """
+    theta = check_finite_array(ntk_train_train, "ntk_train_train", ndim=2)
+    lam = float(np.linalg.eigvalsh(theta)[-1])
+    if lam <= 0:
+        raise ValueError("ntk_train_train has no positive eigenvalue; every learning rate is stable")
+    return 2.0 * theta.shape[0] * int(n_outputs) / lam
+

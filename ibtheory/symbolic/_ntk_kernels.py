@@ -1,0 +1,105 @@
+"""Kernel specifications of the NNGP/NTK recursion and the ensemble dynamics (group ``ntk``).
+
+Every expression comes from :func:`ibtheory.symbolic._ntk.ntk_derivation` (the layer recursion) or
+from the eigen-decomposed gradient-flow solution of theory.md 4.1 stated here; nothing else is typed
+by hand. Kernels are elementwise over plain Symbols: the algorithms in :mod:`ibtheory.ntk` call them
+on (n1, n2) blocks with ``var1`` of shape (n1, 1) and ``var2`` of shape (1, n2).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import sympy as sp
+from sympy.codegen.cfunctions import expm1
+
+from ..codegen import KernelSpec, kernel
+from ._ntk import ACTIVATIONS, ntk_derivation
+from ._symbols import b_std, nngp, ntk, ntk_eig, tau, var1, var2, w_std
+
+#: Eigenvalues of the training NTK are floored here before dividing by them: 0 and round-off
+#: negatives (a PSD matrix's eigenvalues computed in float64) then give gain = tau exactly (the
+#: lambda -> 0 limit) instead of 0/0; any eigenvalue above 1e-300 is unaffected.
+EIG_FLOOR = sp.Float("1e-300")
+
+_REC_REF = (
+    "Jacot, Gabriel & Hongler 2018; Lee et al. 2019; neural-tangents conventions (theory.md 7.1-7.3); "
+    "stable angle forms derived here (ibtheory.symbolic.ntk_derivation)"
+)
+_DYN_REF = (
+    "Lee et al. 2019 gradient-flow solution with the neural-tangents normalisation tau = eta t/(n k) "
+    "(theory.md 4.1, 7.4), in the NTK eigenbasis (derived here)"
+)
+
+
+def ensemble_factors() -> dict[str, sp.Expr]:
+    """Per-eigenvalue factors of the gradient-flow solution (theory.md 4.1; derived here).
+
+    With Theta = U diag(lambda) U^T and E_t = I - exp(-tau Theta): E_t = U diag(growth) U^T,
+    Theta^{-1} E_t = U diag(gain) U^T, exp(-tau Theta) = U diag(decay) U^T, where
+    growth = 1 - exp(-lambda tau) (as -expm1, no cancellation for small lambda tau),
+    gain = growth / lambda (-> tau as lambda -> 0; 1/lambda at tau = inf), decay = exp(-lambda tau).
+    """
+    lam = sp.Max(ntk_eig, EIG_FLOOR)
+    growth = -expm1(-lam * tau)
+    return {"gain": growth / lam, "growth": growth, "decay": sp.exp(-lam * tau)}
+
+
+@functools.lru_cache(maxsize=1)
+def kernel_specs() -> list[KernelSpec]:
+    """The ``ntk`` kernel group: input layer, one activation+Dense step (pair and diagonal) per
+    activation, and the ensemble-dynamics factors."""
+    res = ntk_derivation().results
+    specs = [
+        kernel(
+            "ntk_input_layer",
+            [nngp, w_std, b_std],
+            {"nngp": res["input_nngp"], "ntk": res["input_ntk"]},
+            doc=(
+                "First Dense layer on the input kernel nngp = x.x'/d: returns (nngp, ntk) = "
+                "(w_std^2 nngp + b_std^2, same). Elementwise; any broadcastable shapes."
+            ),
+            reference=_REC_REF,
+        )
+    ]
+    for a in ACTIVATIONS:
+        specs.append(
+            kernel(
+                f"{a}_dense_step",
+                [nngp, ntk, var1, var2, w_std, b_std],
+                {"nngp": res[f"{a}_step_nngp"], "ntk": res[f"{a}_step_ntk"]},
+                doc=(
+                    f"One {a} + Dense step of the NNGP/NTK recursion for pairs (x, x'): inputs nngp = "
+                    "Sigma(x, x'), ntk = Theta(x, x'), var1 = Sigma(x, x), var2 = Sigma(x', x'); returns "
+                    "(nngp', ntk') = (w^2 E + b^2, nngp' + w^2 Edot ntk), in the stable forms of "
+                    "ntk_derivation (half-angle atan for ReLU, exact on the diagonal). Elementwise; e.g. (n1, n2) blocks with var1 (n1, 1), var2 (1, n2)."
+                ),
+                reference=_REC_REF,
+            )
+        )
+        specs.append(
+            kernel(
+                f"{a}_dense_step_diag",
+                [nngp, ntk, w_std, b_std],
+                {"nngp": res[f"{a}_step_diag_nngp"], "ntk": res[f"{a}_step_diag_ntk"]},
+                doc=(
+                    f"One {a} + Dense step for the diagonal entries x = x': nngp = Sigma(x, x), ntk = "
+                    "Theta(x, x); returns (nngp', ntk'). Elementwise; any shape."
+                ),
+                reference=_REC_REF,
+            )
+        )
+    specs.append(
+        kernel(
+            "ensemble_factors",
+            [ntk_eig, tau],
+            ensemble_factors(),
+            doc=(
+                "Per-eigenvalue factors of the NTK ensemble at scaled time tau = eta t / (n k): returns "
+                "(gain, growth, decay) = ((1 - e^{-lambda tau})/lambda, 1 - e^{-lambda tau}, e^{-lambda tau}) "
+                "with lambda = max(ntk_eig, 1e-300); tau = inf allowed. Elementwise, e.g. (n_times, 1) x (1, n)."
+            ),
+            reference=_DYN_REF,
+        )
+    )
+    return specs
