@@ -4,7 +4,8 @@ X is a grid on [-6, 6] with p(x) proportional to the N(0, 1) density, and p(y|x)
 proportional to the N(rho x, 1 - rho^2) density. The discrete problems are solved by a literal
 Blahut-Arimoto-style alternation written here (theory.md 1.3 for the IB; 3.2 for the dualIB:
 reverse-KL distortion and normalised geometric-mean decoder), deliberately independent of the
-library: ``ibtheory.solve_ib`` / ``solve_dual_ib`` were not available when this test was written.
+library, so that the comparison does not rest on the solver under test. The same comparison
+against the library's ``ibtheory.ib_curve`` (issue 4) is the slow test at the end.
 I(T;Y) is computed with the Markov decoder for both methods (theory.md 3.2).
 """
 
@@ -110,7 +111,9 @@ def test_discrete_dual_ib_becomes_informative_at_the_derived_critical_beta():
 # ----------------------------------------------------------------------------- the library solver
 #: The literal alternation above reaches <= 5e-4 nats (IB) and <= 1.5e-4 (dualIB) in
 #: |dI(T;X)| + |dI(T;Y)| at n = 32 for beta in [1.3, 4] beta_c (measured); a correct library
-#: solver must do as well up to a factor 4 (its own stopping rule, cluster count).
+#: solver must do as well up to a factor 4 (its own stopping rule, cluster count). Measured for
+#: ``ibtheory.ib_curve`` (defaults, 2026-12-01): 2.7e-5 (IB), 7.7e-8 (dualIB); n = 8 is off by
+#: 0.5-1 nats, so the bound separates a refined grid from a coarse one.
 LIBRARY_ATOL_32 = 2e-3
 
 
@@ -127,13 +130,14 @@ def _library(name: str):
     return fn
 
 
+@pytest.mark.slow  # ~70 s per method on one loaded core (n = 32 dominates)
 @pytest.mark.parametrize(("method", "solver"), [("ib", gaussian_ib), ("dualib", gaussian_dual_ib)], ids=["ib", "dualib"])
 def test_library_ib_curve_on_discretised_gaussian_approaches_the_closed_form(method, solver):
     """``ibtheory.ib_curve(p_xy, betas, method=...)`` (defaults) on finer grids -> the closed form."""
     ib_curve = _library("ib_curve")
     lam = 1 - RHO**2
     beta_c = 1 / RHO**2 if method == "ib" else lam / RHO**2
-    betas = beta_c * np.geomspace(0.5, 4.0, 25)
+    betas = beta_c * np.geomspace(0.5, 4.0, 9)
     compare = betas >= 1.3 * beta_c
     closed = solver([[1.0]], [[RHO]], [[1.0]], betas)
     totals = []

@@ -7,9 +7,9 @@ domain). Two numerical choices are made here and documented in the kernels:
 
 - the encoder enters through ``log_p_t_given_x`` (log domain; ``p(t|x) = exp(log_p_t_given_x)``
   underflows to an exact 0 for far clusters, which xlogy handles);
-- ``p(t)`` in the decoder's denominator is floored at :data:`MASS_FLOOR`, so that a cluster whose
-  mass underflowed to 0 gets a zero (IB) or uniform (dualIB) decoder and stays dead instead of
-  producing 0/0;
+- ``p(t)`` is floored at :data:`MASS_FLOOR` in the decoder's denominator and in the encoder's
+  ``log p(t)``, so that a cluster whose mass underflowed to 0 gets a zero (IB) or uniform (dualIB)
+  decoder and a weight of order 1e-300 instead of producing 0/0 or log 0;
 - dualIB only: ``p(y|x)`` is floored at :data:`LABEL_FLOOR` wherever the geometric-mean decoder or
   the reversed KL takes its logarithm. This is the eps -> 0 limit of a label-noise model
   (theory.md 3: the dualIB needs stochastic labels): for a cluster mixing x's with different
@@ -107,6 +107,10 @@ def _floor_labels(expr: sp.Basic) -> sp.Basic:
 def _step_outputs(results: dict) -> dict[str, sp.Expr]:
     """p(t), p(y|t) and the new log-encoder of one alternation, from the derivation's results."""
     log_encoder = sp.expand_log(sp.log(results["encoder"].rhs), force=True)
+    # log p(t) of the floored marginal: the same array as the decoder's denominator (one pass over
+    # (x, t) instead of a second log-sum-exp), and a dead cluster keeps a mass of order 1e-300.
+    floored = sp.Eq(results["marginal"].lhs, sp.Max(results["marginal"].rhs, MASS_FLOOR))
+    log_encoder = _replace_base(log_encoder, p_t, floored)
     return {
         "p_t": _with_encoder(results["marginal"].rhs),
         "p_y_given_t": _with_encoder(_compose(results["decoder"].lhs, results)),
@@ -123,7 +127,7 @@ def _step_spec(name: str, results: dict, method: str, reference: str) -> KernelS
             f"One alternation of the {method} self-consistent equations, in the log domain: from the "
             "current encoder log p(t|x) compute the marginal p(t), the decoder p(y|t), and the new "
             "normalised encoder log p(t|x) = log p(t) - beta d(x, t) - log Z(x, beta). "
-            "p(t) in the decoder's denominator is floored at 1e-300 (dead clusters stay dead)."
+            "p(t) is floored at 1e-300 in the decoder's denominator and in log p(t) (a dead cluster keeps a mass of order 1e-300)."
         ),
         reference=reference,
         axes=DISCRETE_AXES,
