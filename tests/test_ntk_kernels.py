@@ -85,7 +85,8 @@ def test_blocking_does_not_change_results(activation):
     np.testing.assert_array_equal(big.ntk, small.ntk)
     sym_big = fc_kernels(x1, depth=2, activation=activation, w_std=1.2, b_std=0.2, block_size=1000)
     sym_small = fc_kernels(x1, depth=2, activation=activation, w_std=1.2, b_std=0.2, block_size=6)
-    np.testing.assert_allclose(sym_small.ntk, sym_big.ntk, rtol=1e-15)
+    # the symmetric path computes off-diagonal blocks with other matmul shapes (other BLAS rounding)
+    np.testing.assert_allclose(sym_small.ntk, sym_big.ntk, rtol=BACKEND_RTOL)
     blocks = list(fc_kernel_blocks(x1, depth=2, activation=activation, w_std=1.2, b_std=0.2, block_size=10))
     assert all(c.start >= r.start for r, c, _, _ in blocks)
 

@@ -2,15 +2,49 @@
 
 See :mod:`ibtheory.codegen._lower` for the axis convention and the stability rewrites, and
 :mod:`ibtheory.codegen.nodes` for the custom heads.
+
+The public names are imported lazily (PEP 562): generated kernels import only the small runtime
+modules of this package, and must not pay for importing SymPy.
 """
 
-from . import nodes as nodes
-from ._api import GeneratedFunction as GeneratedFunction
-from ._api import generate as generate
-from ._api import write_module as write_module
-from ._build import build as build
-from ._emit import KernelSpec as KernelSpec
-from ._emit import kernel as kernel
-from ._emit import render_function as render_function
-from ._emit import render_module as render_module
-from ._lower import LoweringError as LoweringError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "nodes": (".nodes", None),
+    "GeneratedFunction": ("._api", "GeneratedFunction"),
+    "generate": ("._api", "generate"),
+    "write_module": ("._api", "write_module"),
+    "build": ("._build", "build"),
+    "KernelSpec": ("._emit", "KernelSpec"),
+    "kernel": ("._emit", "kernel"),
+    "render_function": ("._emit", "render_function"),
+    "render_module": ("._emit", "render_module"),
+    "LoweringError": ("._lower", "LoweringError"),
+}
+__all__ = list(_EXPORTS)
+
+if TYPE_CHECKING:
+    from . import nodes as nodes
+    from ._api import GeneratedFunction as GeneratedFunction
+    from ._api import generate as generate
+    from ._api import write_module as write_module
+    from ._build import build as build
+    from ._emit import KernelSpec as KernelSpec
+    from ._emit import kernel as kernel
+    from ._emit import render_function as render_function
+    from ._emit import render_module as render_module
+    from ._lower import LoweringError as LoweringError
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    mod = importlib.import_module(module, __name__)
+    value = mod if attr is None else getattr(mod, attr)
+    globals()[name] = value
+    return value

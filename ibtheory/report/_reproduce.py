@@ -39,7 +39,7 @@ def _write_csv(out_dir: Path, name: str, columns: dict[str, Any]) -> str:
 
 ANALYSES: dict[str, Analysis] = {}
 #: Modules defining analyses, in report order.
-ANALYSIS_MODULES = ("_analyses", "_analysis_ntk", "_analysis_ensemble", "_analysis_infoplane")
+ANALYSIS_MODULES = ("_analyses", "_analysis_ntk", "_analysis_ensemble", "_analysis_infoplane", "_analysis_curves")
 
 
 def analysis(name: str) -> Callable[[Analysis], Analysis]:

@@ -35,7 +35,10 @@ def _nest(function: sp.Expr, limits: Sequence[tuple]) -> sp.Expr:
 
 
 def collapse_deltas(expr: sp.Expr) -> sp.Expr:
-    """``sum_t f(t) delta(a, t) = f(a)`` for every limit of every ``Sum`` (range guards dropped)."""
+    """``sum_t f(t) delta(a, t) = f(a)`` for every limit of every ``Sum`` (range guards dropped).
+
+    Applies only where the delta is a multiplicative factor of every term of the expanded summand.
+    """
 
     def one(s: sp.Sum) -> sp.Expr:
         function, limits = s.function, list(s.limits)
@@ -47,7 +50,7 @@ def collapse_deltas(expr: sp.Expr) -> sp.Expr:
                 hit = [
                     d
                     for d in terms[0].atoms(sp.KroneckerDelta)
-                    if v in d.args and all(d in term.atoms(sp.KroneckerDelta) for term in terms)
+                    if v in d.args and all(d in sp.Mul.make_args(term) for term in terms)
                 ]
                 if hit:
                     delta = hit[0]

@@ -1,0 +1,129 @@
+"""Benchmark: ``ibtheory.ib_curve`` vs embo 1.1.0 and dit 2.3 on random Dirichlet joints.
+
+Problems: ``random_joint(64, 8, seed=0)`` and ``random_joint(512, 16, seed=0)`` (all cells
+Dirichlet(1)), 80 betas linspace(0.1, 40). For each peer and beta: wall time and the objective
+difference L_ours - L_peer (L = I(X;T) - beta I(T;Y) in nats; negative = ours better).
+
+Peers (run in their own environment, see below):
+- embo: ``InformationBottleneck.beta_iter`` per beta with its defaults (restarts=3, iterations=100,
+  |T| = |X|); embo's beta is ln 2 times the standard one (its KL is in bits inside exp), and its
+  I(M;X), I(M;Y) are in bits (converted here);
+- dit: ``dit.rate_distortion.blahut_arimoto.blahut_arimoto_ib`` (bits, 2^{-beta d}: the standard
+  beta) with ``--dit-restarts`` restarts (its default 250 is far too slow here) on every
+  ``--dit-stride``-th beta; its objective is recomputed from its p(x,y,t) with our generated
+  ``ib_lagrangian``.
+Peers that would take too long are run on every ``--peer-stride``-th beta; their time per beta is
+reported and scaled to 80 betas (stated in the JSON).
+
+Environment: ``python3 -m venv /work/venv-bench-ib && /work/venv-bench-ib/bin/pip install embo==1.1.0
+dit torch==2.13.0 numpy scipy sympy==1.14.0 mpmath && /work/venv-bench-ib/bin/pip install --no-deps -e .``
+Run: ``/work/venv-bench-ib/bin/python benchmarks/bench_ib.py [--quick]``; writes
+``benchmarks/results/ib.json``. CPU (float64); ``--device cuda`` adds a torch GPU row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ibtheory._generated import ib_numpy
+from ibtheory.models import random_joint
+from ibtheory.solvers import ib_curve
+
+
+def run_ours(p_xy, betas, backend="numpy", device=None):
+    t0 = time.perf_counter()
+    curve = ib_curve(p_xy, betas, backend=backend, device=device, locate_transitions=False)
+    return time.perf_counter() - t0, curve
+
+
+def run_embo(p_xy, betas, seed):
+    from embo import InformationBottleneck
+
+    np.random.seed(seed)  # noqa: NPY002 -- embo draws its restarts from numpy's global state
+    p_x, p_y = p_xy.sum(1), p_xy.sum(0)
+    pyx_c = p_xy.T / p_x
+    out, t0 = [], time.perf_counter()
+    for beta in betas:
+        i_x, i_y, _, _ = InformationBottleneck.beta_iter(1, math.log(2) * beta, p_x, p_y, pyx_c, p_x.size, 3, 100)
+        out.append(math.log(2) * (i_x - beta * i_y))  # bits -> nats
+    return time.perf_counter() - t0, np.array(out)
+
+
+def run_dit(p_xy, betas, restarts, seed):
+    from dit.divergences._kl_nonmerge import relative_entropy_pmf
+    from dit.rate_distortion.blahut_arimoto import blahut_arimoto_ib
+
+    np.random.seed(seed)  # noqa: NPY002 -- dit draws its restarts from numpy global state
+    p_x = p_xy.sum(1)
+    p_yx = p_xy / p_x[:, None]
+    out, t0 = [], time.perf_counter()
+    for beta in betas:
+        _, q_xyt = blahut_arimoto_ib(p_xy, beta, divergence=relative_entropy_pmf, max_iters=100, restarts=restarts)
+        q_xt = q_xyt.sum(axis=1)
+        enc = q_xt / q_xt.sum(axis=1, keepdims=True)
+        out.append(float(ib_numpy.ib_lagrangian(p_x, p_yx, enc, beta)))
+    return time.perf_counter() - t0, np.array(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--peer-stride-large", type=int, default=8, help="embo on every k-th beta for 512x16")
+    ap.add_argument("--dit-stride", type=int, default=8)
+    ap.add_argument("--dit-restarts", type=int, default=3)
+    ap.add_argument("--dit-max-nx", type=int, default=64, help="skip dit above this n_x (its distortion is a Python double loop)")
+    ap.add_argument("--device", default=None)
+    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "ib.json"))
+    args = ap.parse_args()
+    n_beta = 16 if args.quick else 80
+    betas = np.linspace(0.1, 40.0, n_beta)
+    sizes = [(16, 4)] if args.quick else [(64, 8), (512, 16)]
+    report = {"platform": platform.platform(), "python": platform.python_version(), "betas": f"linspace(0.1, 40, {n_beta})",
+              "objective": "L = I(X;T) - beta I(T;Y), nats; diff = ours - peer (negative: ours better)", "problems": []}
+    for n_x, n_y in sizes:
+        p_xy = random_joint(n_x, n_y, seed=0)
+        row = {"problem": f"random_joint({n_x}, {n_y}, seed=0)"}
+        t_np, curve = run_ours(p_xy, betas)
+        row["ours_numpy_s"] = t_np
+        row["ours_max_clusters"] = int(curve.n_clusters.max())
+        row["ours_converged_fraction"] = float(np.mean(curve.converged))
+        t_torch, curve_t = run_ours(p_xy, betas, backend="torch")
+        row["ours_torch_cpu_s"] = t_torch
+        row["numpy_vs_torch_max_objective_gap"] = float(np.max(np.abs(curve.objective - curve_t.objective)))
+        if args.device:
+            t_dev, _ = run_ours(p_xy, betas, backend="torch", device=args.device)
+            row[f"ours_torch_{args.device}_s"] = t_dev
+        stride = 1 if n_x <= 64 else args.peer_stride_large
+        idx = np.arange(0, n_beta, stride)
+        t_embo, obj_embo = run_embo(p_xy, betas[idx], seed=0)
+        diff = curve.objective[idx] - obj_embo
+        row["embo"] = {"betas_run": int(idx.size), "time_s": t_embo, "time_s_scaled_to_all_betas": t_embo * n_beta / idx.size,
+                       "speedup_ours_numpy": t_embo * n_beta / idx.size / t_np,
+                       "max_objective_diff": float(diff.max()), "min_objective_diff": float(diff.min()),
+                       "betas_where_ours_worse_by_1e-9": [float(b) for b in betas[idx][diff > 1e-9]],
+                       "objective_diff": diff.tolist(), "betas": betas[idx].tolist()}
+        if n_x <= args.dit_max_nx:
+            idx = np.arange(0, n_beta, args.dit_stride)
+            t_dit, obj_dit = run_dit(p_xy, betas[idx], args.dit_restarts, seed=0)
+            diff = curve.objective[idx] - obj_dit
+            row["dit"] = {"betas_run": int(idx.size), "restarts": args.dit_restarts, "time_s": t_dit,
+                          "time_s_scaled_to_all_betas": t_dit * n_beta / idx.size,
+                          "speedup_ours_numpy": t_dit * n_beta / idx.size / t_np,
+                          "max_objective_diff": float(diff.max()), "min_objective_diff": float(diff.min()),
+                          "objective_diff": diff.tolist(), "betas": betas[idx].tolist()}
+        else:
+            row["dit"] = f"skipped: n_x = {n_x} > --dit-max-nx (dit's distortion is a Python loop over n_x^2 pairs per iteration)"
+        report["problems"].append(row)
+        Path(args.out).write_text(json.dumps(report, indent=1))
+    Path(args.out).write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()

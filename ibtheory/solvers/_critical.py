@@ -1,0 +1,152 @@
+"""Local bifurcations of the IB / dualIB fixed-point map: stability analysis by autograd.
+
+Split a cluster t into two copies, p(t_a|x) = p(t|x) sigmoid(s(x)), p(t_b|x) = p(t|x) sigmoid(-s(x)),
+and consider the map s -> s' = log p'(t_a|x) - log p'(t_b|x) of one alternation (the generated torch
+kernel ``ib_step`` / ``dual_ib_step``). s = 0 is a fixed point whenever the unsplit encoder is; the
+antisymmetric split mode decouples from the rest by the a<->b symmetry, so the copy is stable iff
+every eigenvalue of the Jacobian J = ds'/ds at s = 0, except the neutral one (s constant: moving
+mass between identical copies, eigenvalue 1, removed by the projection P = I - 1 w^T with
+w(x) = p(x|t)), has modulus < 1 (theory.md 1.5, 3.4).
+
+At the trivial solution J(beta) = 1 p^T + beta M exactly (the distortion enters linearly), so the
+critical betas of the trivial solution are 1 / eig(P M P): for the IB the largest eigenvalue is
+rho_m^2 (squared maximal correlation, theory.md 1.5), for the dualIB lambda_max(P K_dual P)
+(theory.md 3.4). Later critical points are found by following the forward-annealed branch and
+bisecting where the largest split eigenvalue of one of its clusters crosses 1.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..numeric import check_joint
+from ._engine import Backend, compact
+from ._solve import MASS_TOL, MERGE_TOL, check_method, check_positive_int, marginals
+
+#: Members of a cluster with p(t|x) at or below this take no part in its split analysis
+#: (their log p(t|x) is -inf or underflows; they cannot move to a copy at first order).
+MEMBER_TOL = 1e-12
+#: Eigenvalues of P M P below this are treated as zero (no critical beta from that mode):
+#: float64 round-off of an autograd Jacobian of O(1) entries is ~1e-15.
+EIG_TOL = 1e-10
+#: Relative precision of the bisection of later critical points.
+CRITICAL_RTOL = 1e-6
+
+
+def _split_jacobian(method: str, p_x: np.ndarray, p_y_given_x: np.ndarray, p_t_given_x: np.ndarray, t: int,
+                    beta: float) -> tuple[np.ndarray, np.ndarray]:
+    """(J, w): Jacobian of the split map of cluster ``t`` over its members, and w = p(x|t) on them."""
+    import torch
+
+    from .._generated import ib_torch
+
+    step = ib_torch.ib_step if method == "ib" else ib_torch.dual_ib_step
+    members = np.flatnonzero(p_t_given_x[:, t] > MEMBER_TOL)
+    full_q = torch.as_tensor(p_t_given_x, dtype=torch.float64)
+    full_px = torch.as_tensor(p_x, dtype=torch.float64)
+    pyx = torch.as_tensor(p_y_given_x, dtype=torch.float64)
+    rest = [k for k in range(p_t_given_x.shape[1]) if k != t]
+    idx = torch.as_tensor(members)
+
+    def split_map(s: Any) -> Any:
+        log_all = torch.log(full_q)
+        la = log_all[:, t].clone()  # the copies carry half the mass each: sigmoid(0) = 1/2
+        lb = log_all[:, t].clone()
+        la[idx] = la[idx] + torch.nn.functional.logsigmoid(s)
+        lb[idx] = lb[idx] + torch.nn.functional.logsigmoid(-s)
+        log_q = torch.cat([la[:, None], lb[:, None], log_all[:, rest]], dim=1)
+        _, _, new = step(log_q, full_px, pyx, torch.tensor(beta, dtype=torch.float64))
+        return (new[:, 0] - new[:, 1])[idx]
+
+    s0 = torch.zeros(members.size, dtype=torch.float64)
+    jac = torch.autograd.functional.jacobian(split_map, s0).numpy()
+    w = p_x[members] * p_t_given_x[members, t]
+    return jac, w / w.sum()
+
+
+def _split_eigenvalue(method: str, p_x: np.ndarray, p_y_given_x: np.ndarray, p_t_given_x: np.ndarray, beta: float) -> float:
+    """Largest |eigenvalue| of the projected split Jacobian over all clusters of an encoder."""
+    best = 0.0
+    for t in range(p_t_given_x.shape[1]):
+        jac, w = _split_jacobian(method, p_x, p_y_given_x, p_t_given_x, t, beta)
+        proj = np.eye(w.size) - np.outer(np.ones(w.size), w)
+        ev = np.linalg.eigvals(proj @ jac @ proj)
+        best = max(best, float(np.max(np.abs(ev))) if ev.size else 0.0)
+    return best
+
+
+def trivial_critical_betas(p_xy: Any, method: str = "ib", *, normalize: bool = False) -> np.ndarray:
+    """All critical betas of the trivial solution, ascending: 1 / eig(P M P) for the positive eigenvalues.
+
+    IB: 1 / rho_i^2 (squared singular values of p(x,y)/sqrt(p(x)p(y)) other than 1; theory.md 1.5).
+    dualIB: 1 / eig(P K_dual P) (theory.md 3.4). M is the beta-coefficient of the split Jacobian,
+    J(1) - J(0), obtained by autograd of the generated torch kernel.
+    """
+    check_method(method)
+    joint = check_joint(p_xy, normalize=normalize)
+    p_x, p_y_given_x = marginals(joint)
+    trivial = np.ones((p_x.size, 1))
+    j1, w = _split_jacobian(method, p_x, p_y_given_x, trivial, 0, 1.0)
+    j0, _ = _split_jacobian(method, p_x, p_y_given_x, trivial, 0, 0.0)
+    proj = np.eye(w.size) - np.outer(np.ones(w.size), w)
+    ev = np.linalg.eigvals(proj @ (j1 - j0) @ proj).real
+    ev = np.sort(ev[ev > EIG_TOL])[::-1]
+    return 1.0 / ev
+
+
+def critical_betas(p_xy: Any, method: str = "ib", *, n_critical: int = 1, beta_max: float | None = None,
+                   n_grid: int = 60, normalize: bool = False, seed: Any = 0) -> np.ndarray:
+    """Ascending betas where the trivial solution, and later a cluster, loses stability (local bifurcations).
+
+    The first value is the trivial solution's instability, 1/rho_m^2 for the IB (theory.md 1.5) and
+    1/lambda_max(P K_dual P) for the dualIB (theory.md 3.4), from the autograd Jacobian of the
+    generated fixed-point map (module docstring). With ``n_critical > 1`` the forward-annealed branch
+    is followed on ``n_grid`` log-spaced betas up to ``beta_max`` (default 50 beta_1), and each point
+    where the largest split eigenvalue of one of its clusters crosses 1 is bisected to relative
+    precision CRITICAL_RTOL. Fewer than ``n_critical`` values are returned when no more are found.
+    These are local points; the global (possibly first-order) transitions of the optimal curve are
+    ``ib_curve(...).transitions``.
+    """
+    from ..numeric import as_generator
+    from ._curve import ANNEAL_MAX_ITER, _Annealer
+
+    check_method(method)
+    n_critical = check_positive_int(n_critical, "n_critical")
+    n_grid = check_positive_int(n_grid, "n_grid")
+    joint = check_joint(p_xy, normalize=normalize)
+    trivial = trivial_critical_betas(joint, method)
+    if trivial.size == 0:
+        return trivial
+    found = [float(trivial[0])]
+    if n_critical == 1:
+        return np.array(found)
+    p_x, p_y_given_x = marginals(joint)
+    top = 50.0 * found[0] if beta_max is None else float(beta_max)
+    if not (math.isfinite(top) and top > found[0]):
+        raise ValueError(f"beta_max must be finite and above the first critical beta {found[0]!r}, got {beta_max!r}")
+    ann = _Annealer(Backend("numpy"), p_x, p_y_given_x, method, p_x.size, as_generator(seed), 1e-12, 20 * ANNEAL_MAX_ITER)
+    grid = np.geomspace(found[0] * (1 + 1e-2), top, n_grid)
+    q = ann.split(np.ones((p_x.size, 1)))
+    q, _ = ann.solve(ann.split(q), float(grid[0]))
+    prev_beta, prev_q = float(grid[0]), q
+    for beta in grid[1:]:
+        q_new, _ = ann.solve(prev_q, float(beta))
+        if _split_eigenvalue(method, p_x, p_y_given_x, q_new, float(beta)) > 1.0 or q_new.shape[1] != prev_q.shape[1]:
+            lo, hi, q_lo = prev_beta, float(beta), prev_q
+            while hi / lo - 1 > CRITICAL_RTOL:
+                mid = math.sqrt(lo * hi)
+                q_mid, _ = ann.solve(q_lo, mid)
+                if q_mid.shape[1] == q_lo.shape[1] and _split_eigenvalue(method, p_x, p_y_given_x, q_mid, mid) <= 1.0:
+                    lo, q_lo = mid, q_mid
+                else:
+                    hi = mid
+            found.append(math.sqrt(lo * hi))
+            if len(found) >= n_critical:
+                break
+            q_new, _ = ann.solve(ann.split(q_lo), float(beta))
+            q_new = compact(q_new, p_x, p_y_given_x, method, MASS_TOL, MERGE_TOL)
+        prev_beta, prev_q = float(beta), q_new
+    return np.array(found)

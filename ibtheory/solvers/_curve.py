@@ -1,0 +1,306 @@
+"""Optimal IB / dualIB curves by deterministic annealing (theory.md 1.5), batched over beta.
+
+Algorithm (all updates are the generated kernels, looped by :func:`._engine.iterate`):
+
+1. **forward annealing**: from the trivial encoder (one cluster) at the smallest beta, upwards;
+   at each beta every effective cluster is duplicated and slightly perturbed (cluster splitting),
+   the alternation converges, and dead clusters are dropped and identical ones merged;
+2. **reverse annealing**: from the best of (the forward solution, a near-identity encoder with one
+   cluster per x when the capacity allows) at the largest beta, downwards, warm-started and merged
+   (the sweep direction of genIB.py, theory.md 1.3);
+3. near-identity seeds are solved at evenly spread betas (all of them on small problems, batched
+   within SEED_BUDGET); per beta the best candidate is kept; betas whose grid neighbours have a
+   different cluster count are re-solved from those neighbours, sweep after sweep while that
+   improves some beta (a first-order transition can hide a branch from the annealing sweeps);
+   all betas are then **polished together**
+   as one batch (padded with dead clusters) down to ``tol``;
+4. **global transitions**: where the optimal number of effective clusters changes between grid
+   points, the two branches are continued into the gap and compared; bisection in log beta
+   locates the switch to a relative precision ``transition_rtol``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._generated import ib_numpy
+from ..numeric import as_generator, check_beta, check_joint, check_units, to_units
+from ._engine import Backend, compact, iterate
+from ._solve import (
+    DEFAULT_TOL,
+    MASS_TOL,
+    MERGE_TOL,
+    check_method,
+    check_n_clusters,
+    check_positive_int,
+    marginals,
+    objective_nats,
+)
+
+#: Tolerance of the annealing sweeps (each beta is polished to ``tol`` afterwards).
+ANNEAL_TOL = 1e-6
+#: Iteration cap per beta in the sweeps; the polish uses ``max_iter``.
+ANNEAL_MAX_ITER = 500
+#: Alternation cap of the batched polish. Slow modes that remain after it are drifts of mass between
+#: clusters with nearly equal decoders, which change the objective by less than round-off; the
+#: result's ``converged`` and ``residual`` say where the cap was hit.
+CURVE_MAX_ITER = 3000
+#: Size budget (entries of the (B, x, y, t) step arrays) of the batch of near-identity seeds: one
+#: seed per beta on small problems, fewer (evenly spread, then propagated) on large ones.
+SEED_BUDGET = 4_000_000
+#: A neighbour-seeded solution replaces the current one when better by more than this (nats).
+REFINE_GAIN = 1e-12
+#: Relative size of the split perturbation p(t|x) (1 +- eps r(x)), r ~ U(-1, 1).
+PERTURBATION = 1e-2
+#: Smoothing of the near-identity start of the reverse sweep: p(t|x) = (1 - eps) [t = x] + eps / n_t.
+IDENTITY_SMOOTHING = 1e-3
+#: Mass given to padding clusters and floor of encoder entries when batching (far below MASS_TOL,
+#: so padding is dropped when compacting and changes objectives by < 1e-150).
+PAD_MASS = 1e-200
+#: Jobs of very different cluster counts (padding would more than quadruple the work, widths above
+#: this) are split into batches by width.
+BATCH_WIDTH_SLACK = 8
+#: Relative precision (in beta) to which global transitions are located.
+TRANSITION_RTOL = 1e-3
+
+
+@dataclass(frozen=True)
+class IBCurve:
+    """An optimal information curve on a grid of betas.
+
+    Fields
+    ------
+    method: ``"ib"`` or ``"dualib"``; units: ``"nats"`` or ``"bits"``.
+    betas: (B,) ascending.
+    i_xt, i_ty: (B,) I(X;T) and I(T;Y) in ``units`` (I(T;Y) with the Markov decoder for both methods).
+    objective: (B,) IB: I(X;T) - beta I(T;Y); dualIB: I(X;T) + beta E KL[p(y|t)||p(y|x)], in ``units``.
+    n_clusters: (B,) effective clusters (distinct decoders with mass > MASS_TOL).
+    encoders: tuple of B arrays p(t|x), each (n_x, K_b) with K_b = n_clusters[b] (compacted).
+    converged: (B,) bool; n_iter: (B,) alternations of the polish; residual: (B,) last max |delta p(t|x)|.
+    transitions: (M,) betas where the optimal number of effective clusters changes (global
+        transitions, located by comparing branches to relative precision ``transition_rtol``);
+        transition_clusters: (M, 2) the counts below / above each.
+    """
+
+    method: str
+    units: str
+    betas: np.ndarray
+    i_xt: np.ndarray
+    i_ty: np.ndarray
+    objective: np.ndarray
+    n_clusters: np.ndarray
+    encoders: tuple[np.ndarray, ...]
+    converged: np.ndarray
+    n_iter: np.ndarray
+    residual: np.ndarray
+    transitions: np.ndarray
+    transition_clusters: np.ndarray
+    transition_rtol: float
+
+
+class _Annealer:
+    """Warm-started solves on the chosen backend, several (encoder, beta) jobs per batch."""
+
+    def __init__(self, be: Backend, p_x: np.ndarray, p_y_given_x: np.ndarray, method: str, capacity: int,
+                 rng: np.random.Generator, tol: float, max_iter: int) -> None:
+        self.be, self.method, self.capacity, self.rng = be, method, capacity, rng
+        self.p_x, self.p_y_given_x = p_x, p_y_given_x
+        self.bp_x, self.bp_y = be.asarray(p_x), be.asarray(p_y_given_x)
+        self.tol, self.max_iter = tol, max_iter
+
+    def solve_many(self, jobs: list[tuple[np.ndarray, float]]) -> list[tuple[np.ndarray, float]]:
+        """Solve each (encoder, beta) job; jobs of very different widths run in separate batches."""
+        widths = [q.shape[1] for q, _ in jobs]
+        per_job = self.p_x.size * self.p_y_given_x.shape[1] * max(widths)
+        if len(jobs) > 1 and len(jobs) * per_job > SEED_BUDGET:
+            half = len(jobs) // 2
+            return self.solve_many(jobs[:half]) + self.solve_many(jobs[half:])
+        if len(jobs) > 1 and max(widths) > max(BATCH_WIDTH_SLACK, 2 * min(widths)) and max(widths) * len(jobs) > 4 * sum(widths):
+            order = np.argsort(widths)
+            half = len(jobs) // 2
+            lo = self.solve_many([jobs[i] for i in order[:half]])
+            hi = self.solve_many([jobs[i] for i in order[half:]])
+            out: list[tuple[np.ndarray, float]] = [(np.empty(0), 0.0)] * len(jobs)
+            for k, i in enumerate(order):
+                out[i] = lo[k] if k < half else hi[k - half]
+            return out
+        log_q = self.be.asarray(np.log(_pad([q for q, _ in jobs], max(widths))))
+        betas = np.array([b for _, b in jobs], dtype=np.float64)
+        log_q, _, _ = iterate(self.be, log_q, self.bp_x, self.bp_y, self.be.asarray(betas), self.method,
+                              self.tol, self.max_iter)
+        q_all = np.exp(self.be.to_numpy(log_q))
+        out = []
+        for i, beta in enumerate(betas):
+            q = compact(q_all[i], self.p_x, self.p_y_given_x, self.method, MASS_TOL, MERGE_TOL)
+            out.append((q, float(objective_nats(self.method, self.p_x, self.p_y_given_x, q, beta))))
+        return out
+
+    def solve(self, q: np.ndarray, beta: float) -> tuple[np.ndarray, float]:
+        return self.solve_many([(q, beta)])[0]
+
+    def split(self, q: np.ndarray) -> np.ndarray:
+        """Duplicate each cluster (largest first, within capacity) into two perturbed halves."""
+        n_split = min(q.shape[1], self.capacity - q.shape[1])
+        if n_split <= 0:
+            return q
+        r = self.rng.uniform(-1.0, 1.0, size=(q.shape[0], n_split))
+        a = q[:, :n_split] * 0.5 * (1 + PERTURBATION * r)
+        b = q[:, :n_split] * 0.5 * (1 - PERTURBATION * r)
+        return np.concatenate([a, q[:, n_split:], b], axis=1)
+
+
+def _pad(encoders: list[np.ndarray], width: int) -> np.ndarray:
+    """Stack encoders (n_x, K_i) as (B, n_x, width); extra clusters get mass PAD_MASS (then renormalised).
+
+    Exact zeros would make a dead cluster's distortion infinite, and 0 * inf at beta = 0 is NaN.
+    """
+    out = np.full((len(encoders), encoders[0].shape[0], width), PAD_MASS)
+    for i, q in enumerate(encoders):
+        out[i, :, : q.shape[1]] = np.maximum(q, PAD_MASS)
+    return out / out.sum(axis=-1, keepdims=True)
+
+
+def ib_curve(
+    p_xy: Any,
+    betas: Any,
+    *,
+    method: str = "ib",
+    n_clusters: int | None = None,
+    units: str = "nats",
+    normalize: bool = False,
+    tol: float = DEFAULT_TOL,
+    max_iter: int = CURVE_MAX_ITER,
+    backend: str = "numpy",
+    device: Any = None,
+    seed: Any = 0,
+    reverse: bool = True,
+    forward: bool = True,
+    locate_transitions: bool = True,
+    transition_rtol: float = TRANSITION_RTOL,
+) -> IBCurve:
+    """The optimal IB (``method="ib"``) or dualIB (``"dualib"``) curve of ``p_xy`` on ``betas``.
+
+    Deterministic annealing in both directions with cluster splitting and merging, the better
+    branch kept per beta, then a batched polish (module docstring; theory.md 1.3, 1.5, 3.2). The
+    capacity ``n_clusters`` (default n_x) bounds the number of clusters. ``backend="torch"`` with
+    ``device=`` runs the kernels in torch (float64). Information in nats (``units="bits"`` on request).
+    """
+    check_method(method)
+    check_units(units)
+    joint = check_joint(p_xy, normalize=normalize)
+    b = check_beta(betas, name="betas")
+    b = np.atleast_1d(b)
+    if b.size == 0:
+        raise ValueError("betas is empty; pass at least one beta")
+    if not (reverse or forward):
+        raise ValueError("at least one of reverse=True or forward=True is needed")
+    max_iter = check_positive_int(max_iter, "max_iter")
+    if not (np.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
+    if not (np.isfinite(transition_rtol) and transition_rtol > 0):
+        raise ValueError(f"transition_rtol must be a finite number > 0, got {transition_rtol!r}")
+    betas_sorted = np.sort(b)
+    p_x, p_y_given_x = marginals(joint)
+    n_x = joint.shape[0]
+    capacity = check_n_clusters(n_clusters, n_x)
+    be = Backend(backend, device)
+    rng = as_generator(seed)
+    ann = _Annealer(be, p_x, p_y_given_x, method, capacity, rng, min(ANNEAL_TOL, tol * 100), ANNEAL_MAX_ITER)
+    n_b = betas_sorted.size
+    candidates: list[list[tuple[np.ndarray, float]]] = [[] for _ in range(n_b)]
+
+    q_fwd = np.ones((n_x, 1))
+    eye = (1 - IDENTITY_SMOOTHING) * np.eye(n_x, capacity) + IDENTITY_SMOOTHING / capacity
+    q_eye = eye / eye.sum(axis=1, keepdims=True)
+    if capacity >= n_x:
+        q_rev = q_eye
+    else:
+        q_rev = rng.dirichlet(np.ones(capacity), size=n_x)
+    for k in range(n_b):
+        jobs = []
+        if forward:
+            jobs.append((ann.split(q_fwd), float(betas_sorted[k])))
+        if reverse:
+            jobs.append((q_rev, float(betas_sorted[n_b - 1 - k])))
+        solved = ann.solve_many(jobs)
+        if forward:
+            q_fwd = solved[0][0]
+            candidates[k].append(solved[0])
+        if reverse:
+            q_rev = solved[-1][0]
+            candidates[n_b - 1 - k].append(solved[-1])
+
+    if reverse and capacity >= n_x:
+        # near-identity seeds (one cluster per x) at evenly spread betas, as many as fit one batch
+        n_seed = int(min(n_b, max(1, SEED_BUDGET // (n_x * p_y_given_x.shape[1] * capacity))))
+        seed_idx = np.unique(np.round(np.linspace(0, n_b - 1, n_seed)).astype(int))
+        for i, sol in zip(seed_idx, ann.solve_many([(q_eye, float(betas_sorted[i])) for i in seed_idx]), strict=True):
+            candidates[i].append(sol)
+    best = [min(c, key=lambda s: s[1]) for c in candidates]
+    for _ in range(n_b):
+        jobs, where = [], []
+        for i in range(n_b):
+            for j in (i - 1, i + 1):
+                if 0 <= j < n_b and best[j][0].shape[1] != best[i][0].shape[1]:
+                    jobs.append((best[j][0], float(betas_sorted[i])))
+                    where.append(i)
+        if not jobs:
+            break
+        improved = False
+        for i, sol in zip(where, ann.solve_many(jobs), strict=True):
+            if sol[1] < best[i][1] - REFINE_GAIN:
+                best[i], improved = sol, True
+        if not improved:
+            break
+    chosen = [q for q, _ in best]
+    width = max(q.shape[1] for q in chosen)
+    log_q = be.asarray(np.log(_pad(chosen, width)))
+    log_q, n_iter, residual = iterate(be, log_q, ann.bp_x, ann.bp_y, be.asarray(betas_sorted), method, tol, max_iter)
+    q_all = np.exp(be.to_numpy(log_q))
+    encoders = tuple(compact(q_all[i], p_x, p_y_given_x, method, MASS_TOL, MERGE_TOL) for i in range(n_b))
+    info = [ib_numpy.ib_information(p_x, p_y_given_x, q) for q in encoders]
+    i_xt = np.maximum(np.array([float(v[0]) for v in info]), 0.0)
+    i_ty = np.maximum(np.array([float(v[1]) for v in info]), 0.0)
+    objective = np.array([float(objective_nats(method, p_x, p_y_given_x, q, beta)) for q, beta in zip(encoders, betas_sorted, strict=False)])
+    counts = np.array([q.shape[1] for q in encoders], dtype=np.int64)
+
+    trans: list[float] = []
+    trans_k: list[tuple[int, int]] = []
+    if locate_transitions:
+        for i in range(n_b - 1):
+            if counts[i] != counts[i + 1]:
+                beta_t = _locate(ann, encoders[i], encoders[i + 1], float(betas_sorted[i]), float(betas_sorted[i + 1]),
+                                 int(counts[i + 1]), transition_rtol)
+                trans.append(beta_t)
+                trans_k.append((int(counts[i]), int(counts[i + 1])))
+    return IBCurve(
+        method=method, units=units, betas=betas_sorted, i_xt=to_units(i_xt, units), i_ty=to_units(i_ty, units),
+        objective=to_units(objective, units), n_clusters=counts, encoders=encoders, converged=residual <= tol,
+        n_iter=n_iter, residual=residual, transitions=np.array(trans, dtype=np.float64),
+        transition_clusters=np.array(trans_k, dtype=np.int64).reshape(-1, 2), transition_rtol=float(transition_rtol),
+    )
+
+
+def _locate(ann: _Annealer, q_lo: np.ndarray, q_hi: np.ndarray, lo: float, hi: float, k_hi: int, rtol: float) -> float:
+    """Bisect (in log beta) where the branch through ``q_hi`` (k_hi clusters) becomes optimal.
+
+    At each midpoint both branches are continued (warm starts from either side, plus a split of the
+    low branch so that a continuous bifurcation is followed) and the better solution decides the side.
+    """
+    if lo <= 0:
+        lo = min(hi * 1e-3, 1e-12) if hi > 0 else 0.0
+        if lo == 0.0:
+            return hi
+    while hi / lo - 1 > rtol:
+        mid = math.sqrt(lo * hi)
+        cands = ann.solve_many([(q_lo, mid), (q_hi, mid), (ann.split(q_lo), mid)])
+        q, _ = min(cands, key=lambda s: s[1])
+        if q.shape[1] == k_hi:
+            hi, q_hi = mid, q
+        else:
+            lo, q_lo = mid, q
+    return math.sqrt(lo * hi)

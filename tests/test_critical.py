@@ -1,0 +1,122 @@
+"""Critical betas of the IB and dualIB (theory.md 1.5, 1.7 oracle 2, 3.4, 3.7 oracle 4)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import ibtheory
+from ibtheory.models import binary_symmetric_channel, genib_toy, random_joint
+from ibtheory.solvers import ib_curve, solve_dual_ib, solve_ib, trivial_critical_betas
+
+#: Table values of theory.md 3.4 are printed with 6 decimals (4 for the 5x3 rows): half a unit of
+#: the last printed digit.
+TABLE_ATOL_6 = 5e-7
+TABLE_ATOL_4 = 5e-4
+#: The autograd Jacobian vs the SVD / covariance formulas: both float64, O(n^3) round-off.
+FORMULA_RTOL = 1e-9
+#: Perturbation of the trivial encoder in the stability test (theory.md 1.7 oracle 2).
+PERTURBATION = 1e-3
+#: "I(X;T) ~ 0" below the critical beta (theory.md 1.7 oracle 2 asks < 1e-12).
+TRIVIAL_ATOL = 1e-12
+
+TABLE = [  # (problem, beta_1^IB, beta_1^dual, atol) from theory.md 3.4
+    (genib_toy(), 4.365469, 3.251676, TABLE_ATOL_6),
+    (random_joint(6, 3, concentration=0.7, seed=1), 1.587958, 1.225477, TABLE_ATOL_6),
+    *[(random_joint(5, 3, concentration=0.8, seed=s), ib, du, TABLE_ATOL_4)
+      for s, ib, du in zip(range(5), (2.266, 1.662, 3.196, 2.243, 6.268), (0.9372, 0.928, 2.87, 0.4096, 5.272), strict=True)],
+]
+
+
+@pytest.mark.parametrize(("p_xy", "beta_ib", "beta_dual", "atol"), TABLE)
+def test_first_critical_betas_match_the_table_of_theory_3_4(p_xy, beta_ib, beta_dual, atol):
+    assert ibtheory.critical_betas(p_xy, method="ib")[0] == pytest.approx(beta_ib, abs=atol)
+    assert ibtheory.critical_betas(p_xy, method="dualib")[0] == pytest.approx(beta_dual, abs=atol)
+
+
+def _rho_squared(p_xy):
+    p_x, p_y = p_xy.sum(1), p_xy.sum(0)
+    s = np.linalg.svd(p_xy / np.sqrt(np.outer(p_x, p_y)), compute_uv=False)
+    return s[1:] ** 2
+
+
+def _dual_k(p_xy):
+    """P K_dual P of theory.md 3.4, written from the formula (independent of the autograd route)."""
+    p_x = p_xy.sum(1)
+    log_pyx = np.log(p_xy / p_x[:, None])
+    g = p_x @ log_pyx
+    pbar = np.exp(g - g.max())
+    pbar /= pbar.sum()
+    centred = log_pyx - (log_pyx @ pbar)[:, None]
+    cov = (centred * pbar) @ centred.T
+    k = cov * p_x[None, :]
+    proj = np.eye(p_x.size) - np.outer(np.ones(p_x.size), p_x)
+    return proj @ k @ proj
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ib_trivial_critical_betas_are_inverse_squared_singular_values(seed):
+    p_xy = random_joint(6, 4, concentration=0.9, seed=seed)
+    expected = np.sort(1 / _rho_squared(p_xy))
+    np.testing.assert_allclose(trivial_critical_betas(p_xy, "ib"), expected[np.isfinite(expected)], rtol=FORMULA_RTOL)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_dual_first_critical_beta_is_the_covariance_formula(seed):
+    p_xy = random_joint(6, 4, concentration=0.9, seed=seed)
+    lam = np.max(np.linalg.eigvals(_dual_k(p_xy)).real)
+    assert trivial_critical_betas(p_xy, "dualib")[0] == pytest.approx(1 / lam, rel=FORMULA_RTOL)
+
+
+def test_binary_symmetric_channel_critical_beta_closed_form():
+    flip = 0.2
+    assert ibtheory.critical_betas(binary_symmetric_channel(flip))[0] == pytest.approx(1 / (1 - 2 * flip) ** 2, rel=FORMULA_RTOL)
+
+
+@pytest.mark.parametrize("method", ["ib", "dualib"])
+@pytest.mark.parametrize("problem", [genib_toy(), random_joint(6, 3, concentration=0.7, seed=1)], ids=["toy", "6x3"])
+def test_perturbed_trivial_start_stays_below_and_leaves_above_the_critical_beta(method, problem):
+    beta_c = ibtheory.critical_betas(problem, method=method)[0]
+    n_x = problem.shape[0]
+    r = np.random.default_rng(0).uniform(-1, 1, size=n_x)
+    init = np.stack([0.5 * (1 + PERTURBATION * r), 0.5 * (1 - PERTURBATION * r)], axis=1)
+    solve = solve_ib if method == "ib" else solve_dual_ib
+    below = solve(problem, 0.97 * beta_c, init=init, tol=1e-14, max_iter=200_000)
+    above = solve(problem, 1.03 * beta_c, init=init, tol=1e-12, max_iter=200_000)
+    assert below.i_xt < TRIVIAL_ATOL
+    assert above.i_xt > 1e-4
+
+
+def test_later_critical_betas_ascend_and_the_first_is_the_trivial_one():
+    p_xy = random_joint(6, 3, concentration=0.7, seed=1)
+    crit = ibtheory.critical_betas(p_xy, n_critical=3, n_grid=30)
+    assert crit[0] == pytest.approx(1.587958, abs=TABLE_ATOL_6)
+    assert crit.size >= 2 and np.all(np.diff(crit) > 0)
+
+
+def test_global_transitions_are_reported_and_dual_first_order_one_precedes_the_local_point():
+    """The optimal dualIB becomes non-trivial below its local critical beta (first-order); the IB's
+    global threshold 1/s* lies in (1, 1/rho_m^2] (theory.md 1.6)."""
+    p_xy = random_joint(6, 3, concentration=0.7, seed=1)
+    betas = np.geomspace(0.5, 3.0, 24)
+    dual = ib_curve(p_xy, betas, method="dualib")
+    local = ibtheory.critical_betas(p_xy, method="dualib")[0]
+    assert dual.transition_clusters[0, 0] == 1 and dual.transitions[0] < 0.9 * local
+    ib = ib_curve(p_xy, betas, method="ib")
+    assert 1.0 < ib.transitions[0] <= ibtheory.critical_betas(p_xy)[0] * (1 + ib.transition_rtol)
+    # both sides of a located transition: the optimum is trivial just below and informative just above
+    for curve in (ib, dual):
+        b = float(curve.transitions[0])
+        lo = ib_curve(p_xy, [b * (1 - 5 * curve.transition_rtol)], method=curve.method, locate_transitions=False)
+        hi = ib_curve(p_xy, [b * (1 + 5 * curve.transition_rtol)], method=curve.method, locate_transitions=False)
+        assert lo.n_clusters[0] == 1 and hi.n_clusters[0] >= 2
+
+
+def test_bad_method_and_counts_raise():
+    with pytest.raises(ValueError, match="method"):
+        ibtheory.critical_betas(genib_toy(), method="vib")
+    with pytest.raises(ValueError, match="n_critical"):
+        ibtheory.critical_betas(genib_toy(), n_critical=0)
+    assert math.isfinite(ibtheory.critical_betas(genib_toy())[0])
