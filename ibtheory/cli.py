@@ -99,7 +99,8 @@ def _load_joint(path: Path, normalize: bool):
     try:
         return check_joint(arr, name=str(path), normalize=normalize)
     except ValueError as exc:
-        raise ValueError(f"{exc}") from None
+        # the library's advice names the keyword; on the command line it is the flag
+        raise ValueError(str(exc).replace("pass normalize=True", "pass --normalize")) from None
 
 
 def _parse_betas(spec: str):

@@ -62,7 +62,7 @@ def check_joint(p_xy: Any, *, name: str = "p_xy", normalize: bool = False) -> np
     if np.any(arr < 0):
         i, j = np.argwhere(arr < 0)[0]
         raise ValueError(
-            f"{name} has a negative entry {arr[i, j]!r} at ({i}, {j}); probabilities must be >= 0"
+            f"{name} has a negative entry {float(arr[i, j])!r} at ({i}, {j}); probabilities must be >= 0"
         )
     rows = arr.sum(axis=1)
     if np.any(rows == 0):

@@ -21,13 +21,21 @@ def plot_curve(curve: Any, axes: Any, *, critical: Any = (), label: str | None =
     effective cluster count against beta (local critical betas dotted, global transitions dashed)."""
     name = label or METHOD_LABELS.get(curve.method, curve.method)
     u = curve.units
+    from matplotlib.ticker import MaxNLocator
+
     ax0, ax1 = axes
     line, = ax0.plot(curve.i_xt, curve.i_ty, "o-", ms=2.5, lw=1.5, label=name, color=color)
     c = line.get_color()
     ax0.set_xlabel(f"I(X;T) [{u}]")
     ax0.set_ylabel(f"I(T;Y) [{u}] (Markov decoder)")
     ax0.set_title("Information plane")
-    ax1.step(curve.betas, curve.n_clusters, where="post", color=c, lw=1.5, label=f"{name}: effective clusters")
+    betas, counts = curve.betas, curve.n_clusters
+    if curve.transitions.size and curve.transitions.size == np.count_nonzero(np.diff(counts)):
+        # step at the located transitions rather than at the next grid point
+        betas = np.concatenate([betas[:1], curve.transitions, betas[-1:]])
+        counts = np.concatenate([counts[:1], curve.transition_clusters[:, 1], counts[-1:]])
+    ax1.step(betas, counts, where="post", color=c, lw=1.5, label=f"{name}: effective clusters")
+    ax1.yaxis.set_major_locator(MaxNLocator(integer=True))
     for k, b in enumerate(np.asarray(critical, dtype=float)):
         ax1.axvline(b, color=c, ls=":", lw=1.2, label=f"{name}: local critical beta" if k == 0 else None)
     for k, b in enumerate(curve.transitions):
