@@ -43,6 +43,10 @@ from ._solve import (
 
 #: Tolerance of the annealing sweeps (each beta is polished to ``tol`` afterwards).
 ANNEAL_TOL = 1e-6
+#: The sweeps also stop a solve once a round lowers the objective by at most this, relative
+#: (converged in value; slow drifts of mass between clusters with nearly equal decoders, which
+#: barely move the objective, are left to the polish).
+ANNEAL_OBJ_TOL = 1e-12
 #: Iteration cap per beta in the sweeps; the polish uses ``max_iter``.
 ANNEAL_MAX_ITER = 500
 #: Alternation cap of the batched polish. Slow modes that remain after it are drifts of mass between
@@ -111,6 +115,7 @@ class _Annealer:
         self.p_x, self.p_y_given_x = p_x, p_y_given_x
         self.bp_x, self.bp_y = be.asarray(p_x), be.asarray(p_y_given_x)
         self.tol, self.max_iter = tol, max_iter
+        self.obj_tol: float | None = ANNEAL_OBJ_TOL
 
     def solve_many(self, jobs: list[tuple[np.ndarray, float]]) -> list[tuple[np.ndarray, float]]:
         """Solve each (encoder, beta) job; jobs of very different widths run in separate batches."""
@@ -131,7 +136,7 @@ class _Annealer:
         log_q = self.be.asarray(np.log(_pad([q for q, _ in jobs], max(widths))))
         betas = np.array([b for _, b in jobs], dtype=np.float64)
         log_q, _, _ = iterate(self.be, log_q, self.bp_x, self.bp_y, self.be.asarray(betas), self.method,
-                              self.tol, self.max_iter)
+                              self.tol, self.max_iter, obj_tol=self.obj_tol)
         q_all = np.exp(self.be.to_numpy(log_q))
         out = []
         for i, beta in enumerate(betas):
