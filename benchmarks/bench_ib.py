@@ -80,11 +80,12 @@ def main() -> None:
     ap.add_argument("--dit-restarts", type=int, default=3)
     ap.add_argument("--dit-max-nx", type=int, default=64, help="skip dit above this n_x (its distortion is a Python double loop)")
     ap.add_argument("--device", default=None)
+    ap.add_argument("--sizes", default="64x8,512x16", help="comma-separated n_x x n_y problems (default: both)")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "ib.json"))
     args = ap.parse_args()
     n_beta = 16 if args.quick else 80
     betas = np.linspace(0.1, 40.0, n_beta)
-    sizes = [(16, 4)] if args.quick else [(64, 8), (512, 16)]
+    sizes = [(16, 4)] if args.quick else [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
     report = {"platform": platform.platform(), "python": platform.python_version(), "betas": f"linspace(0.1, 40, {n_beta})",
               "objective": "L = I(X;T) - beta I(T;Y), nats; diff = ours - peer (negative: ours better)", "problems": []}
     for n_x, n_y in sizes:

@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 W_STD, B_STD, DEPTH, DIM = 1.5, 0.1, 3, 32
+#: Best of this many timed calls per library (first calls are timed apart): N = 1000 runs take ~0.1 s,
+#: where scheduler noise alone moved single timings by 2x.
+REPEATS = 7
 
 
 def _best(fn, repeats=2):
@@ -70,12 +73,12 @@ def bench_kernels(n, rng, threads):
     t0 = time.perf_counter()
     jax.block_until_ready(kernel_fn(x, None, get=("nngp", "ntk")))
     nt_first = time.perf_counter() - t0
-    t_nt, k_nt = _best(lambda: jax.block_until_ready(kernel_fn(x, None, get=("nngp", "ntk"))), repeats=3)
+    t_nt, k_nt = _best(lambda: jax.block_until_ready(kernel_fn(x, None, get=("nngp", "ntk"))), repeats=REPEATS)
     nt_nngp, nt_ntk = np.asarray(k_nt[0]), np.asarray(k_nt[1])
-    t_np, ours = _best(lambda: fc_kernels(x, depth=DEPTH, w_std=W_STD, b_std=B_STD, threads=threads), repeats=3)
+    t_np, ours = _best(lambda: fc_kernels(x, depth=DEPTH, w_std=W_STD, b_std=B_STD, threads=threads), repeats=REPEATS)
     torch.set_num_threads(1)
     t_th, ours_t = _best(
-        lambda: fc_kernels(x, depth=DEPTH, w_std=W_STD, b_std=B_STD, backend="torch", threads=threads), repeats=3
+        lambda: fc_kernels(x, depth=DEPTH, w_std=W_STD, b_std=B_STD, backend="torch", threads=threads), repeats=REPEATS
     )
     diff = {
         "nngp": float(np.max(np.abs(ours.nngp - nt_nngp) / np.abs(nt_nngp))),

@@ -144,6 +144,24 @@ def test_log_sum_exp_normaliser_is_stable_for_logits_1e3_apart():
     np.testing.assert_allclose(out, [[-1000.0, -2000.0, 0.0]], rtol=ELEMENTARY_RTOL)
 
 
+def test_normalised_logits_are_computed_once_without_a_negation_pass():
+    from ibtheory.symbolic._symbols import t as it
+    from ibtheory.symbolic._symbols import x as ix
+
+    d, w = sp.IndexedBase("d"), sp.IndexedBase("w")
+    beta = sp.Symbol("beta")
+    tp = sp.Idx("tp", it.upper + 1)
+    logits = sp.log(w[it]) - beta * d[ix, it]
+    expr = logits - sp.log(sp.Sum(sp.exp(logits.subs(it, tp)), tp))
+    f = generate([d, w, beta], expr)
+    assert "logsumexp(-" not in f.source and "= -_c" not in f.source, f.source
+    rng = np.random.default_rng(0)
+    dd, ww = rng.uniform(0, 3, (4, 5)), rng.dirichlet(np.ones(5))
+    ref = np.log(ww) - 2.0 * dd
+    ref -= np.log(np.exp(ref).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(f(dd, ww, 2.0), ref, rtol=ELEMENTARY_RTOL, atol=ELEMENTARY_RTOL)
+
+
 def test_lowering_refuses_two_axes_for_one_variable():
     from ibtheory.symbolic._symbols import p_x, p_y_given_x
     from ibtheory.symbolic._symbols import x as ix

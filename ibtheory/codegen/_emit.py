@@ -24,6 +24,7 @@ from ._lower import (
     stabilise,
 )
 from ._printers import PRINTERS, fold_numbers
+from .nodes import LogSumExp
 
 #: Bump when the emitter's output format changes (part of every source hash).
 CODEGEN_REVISION = "2"
@@ -215,6 +216,45 @@ def _docstring(spec: KernelSpec, lowered: _Lowered) -> str:
     return "\n".join(lines)
 
 
+def _bind_shared_lse_arguments(replacements: list, reduced: list, tmp: Any) -> tuple[list, list]:
+    """Give ``x`` its own temporary where ``x - logsumexp(x)`` leaves it unshared.
+
+    ``sympy.cse`` does not share a negation ``-_c`` (it counts it as free), so the normalised
+    log-encoder ``-_c - logsumexp(-_c)`` would negate a whole (..., x, t) array twice; on large
+    arrays that is one memory-bound pass too many (issue 3 benchmark).
+    """
+
+    def bind(expr: sp.Expr, out: list) -> sp.Expr:
+        for node in sp.preorder_traversal(expr):
+            if isinstance(node, LogSumExp) and not node.args[0].is_Symbol:
+                arg = node.args[0]
+                rest = expr.xreplace({node: sp.Symbol("_lse_placeholder")})
+                if rest.has(arg):
+                    sym = next(tmp)
+                    out.append((sym, arg))
+                    return bind(expr.xreplace({arg: sym}), out)
+        return expr
+
+    new_replacements: list = []
+    for sym, rhs in replacements:
+        rhs = bind(rhs, new_replacements)
+        new_replacements.append((sym, rhs))
+    new_reduced = [bind(expr, new_replacements) for expr in reduced]
+    # a bound ``-_c`` whose ``_c`` has no other use: define ``_c`` negated instead (no negation pass)
+    k = 0
+    while k < len(new_replacements):
+        sym, rhs = new_replacements[k]
+        neg = -rhs
+        others = [r for s2, r in new_replacements if s2 != sym] + new_reduced
+        if rhs.could_extract_minus_sign() and neg.is_Symbol and not any(e.has(neg) for e in others):
+            new_replacements = [(s2, -r if s2 == neg else r.xreplace({sym: neg}))
+                                for s2, r in new_replacements if s2 != sym]
+            new_reduced = [e.xreplace({sym: neg}) for e in new_reduced]
+            continue
+        k += 1
+    return new_replacements, new_reduced
+
+
 def render_function(spec: KernelSpec, backend: str) -> str:
     """Python source of one generated function for ``backend`` ("numpy", "torch" or "mpmath")."""
     if backend not in BACKENDS:
@@ -225,6 +265,7 @@ def render_function(spec: KernelSpec, backend: str) -> str:
     reserved = set(spec.arg_names)
     tmp = (sp.Symbol(f"_c{i}") for i in range(10**9))
     replacements, reduced = sp.cse(list(exprs), symbols=tmp, order="none")
+    replacements, reduced = _bind_shared_lse_arguments(replacements, reduced, tmp)
     for s, _ in replacements:
         if s.name in reserved:  # pragma: no cover - names starting with _c are not allowed as args
             raise ValueError(f"argument name {s.name} clashes with a temporary")

@@ -152,18 +152,23 @@ class _Backend:
 
 def _coincident_pairs(x1: np.ndarray, x2: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs (i, j) with x1[i] == x2[j] exactly (i != j when x2 is None): points whose kernel
-    entries are diagonal entries, found by hashing rows (O(n1 + n2))."""
-    other = x1 if x2 is None else x2
-    where: dict[bytes, list[int]] = {}
-    for j, row in enumerate(other + 0.0):  # + 0.0 maps -0.0 to 0.0
-        where.setdefault(row.tobytes(), []).append(j)
-    ii, jj = [], []
-    for i, row in enumerate(x1 + 0.0):
-        for j in where.get(row.tobytes(), ()):
-            if x2 is not None or i != j:
-                ii.append(i)
-                jj.append(j)
-    return np.asarray(ii, dtype=np.int64), np.asarray(jj, dtype=np.int64)
+    entries are diagonal entries, found by one sort of the rows (O(n log n); -0.0 equals 0.0)."""
+    n1 = x1.shape[0]
+    rows = x1 if x2 is None else np.concatenate([x1, x2])
+    _, group, counts = np.unique(rows, axis=0, return_inverse=True, return_counts=True)
+    group = group.reshape(-1)
+    ii: list[np.ndarray] = []
+    jj: list[np.ndarray] = []
+    for g in np.flatnonzero(counts > 1):  # rare: only repeated inputs
+        members = np.flatnonzero(group == g)
+        left, right = (members, members) if x2 is None else (members[members < n1], members[members >= n1] - n1)
+        i, j = np.meshgrid(left, right, indexing="ij")
+        keep = (i != j) if x2 is None else np.ones(i.shape, dtype=bool)
+        ii.append(i[keep])
+        jj.append(j[keep])
+    if not ii:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(ii).astype(np.int64), np.concatenate(jj).astype(np.int64)
 
 
 def fc_kernel_blocks(
