@@ -40,6 +40,19 @@ def _best(fn, repeats=2):
     return best, out
 
 
+def _paired(fn_a, fn_b, repeats):
+    """Alternate fn_a and fn_b ``repeats`` times; per-pair time ratios b/a (scheduler noise hits
+    both sides of a pair alike, so their median is steadier than a ratio of two best times)."""
+    ratios = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn_a()
+        t1 = time.perf_counter()
+        fn_b()
+        ratios.append((time.perf_counter() - t1) / (t1 - t0))
+    return np.asarray(ratios)
+
+
 def _nt_kernel_fn():
     from neural_tangents import stax
 
@@ -80,6 +93,8 @@ def bench_kernels(n, rng, threads):
     t_th, ours_t = _best(
         lambda: fc_kernels(x, depth=DEPTH, w_std=W_STD, b_std=B_STD, backend="torch", threads=threads), repeats=REPEATS
     )
+    paired = _paired(lambda: jax.block_until_ready(kernel_fn(x, None, get=("nngp", "ntk"))),
+                     lambda: fc_kernels(x, depth=DEPTH, w_std=W_STD, b_std=B_STD, threads=threads), 2 * REPEATS + 1)
     diff = {
         "nngp": float(np.max(np.abs(ours.nngp - nt_nngp) / np.abs(nt_nngp))),
         "ntk": float(np.max(np.abs(ours.ntk - nt_ntk) / np.abs(nt_ntk))),
@@ -93,6 +108,8 @@ def bench_kernels(n, rng, threads):
         "n": n, "dim": DIM, "depth": DEPTH, "activation": "relu",
         "time_nt_s": t_nt, "time_nt_first_call_s": nt_first, "time_ours_numpy_s": t_np, "time_ours_torch_s": t_th,
         "ratio_numpy_over_nt": t_np / t_nt, "ratio_torch_over_nt": t_th / t_nt,
+        "ratio_numpy_over_nt_paired_median": float(np.median(paired)),
+        "ratio_numpy_over_nt_paired_quartiles": [float(np.quantile(paired, 0.25)), float(np.quantile(paired, 0.75))],
         "max_rel_diff_to_nt": diff, "max_rel_diff_torch_vs_numpy_ntk": torch_vs_numpy,
         "accuracy_vs_mpmath50_ours": acc_ours, "accuracy_vs_mpmath50_nt": acc_nt, "oracle_pairs": len(pairs),
     }
@@ -204,6 +221,8 @@ def main():
             f"{r['ratio_numpy_over_nt']:6.2f} {r['ratio_torch_over_nt']:6.2f} {max(r['max_rel_diff_to_nt'].values()):9.2e} "
             f"{max(r['accuracy_vs_mpmath50_ours'].values()):9.2e} {max(r['accuracy_vs_mpmath50_nt'].values()):9.2e}"
         )
+        print(f"{'':>6} paired median np/NT {r['ratio_numpy_over_nt_paired_median']:.2f} "
+              f"(quartiles {r['ratio_numpy_over_nt_paired_quartiles'][0]:.2f}-{r['ratio_numpy_over_nt_paired_quartiles'][1]:.2f})")
     if results["ensemble"]:
         e = results["ensemble"]
         print(f"ensemble 1000/500 x5: NT {e['time_nt_s']:.2f}s ours {e['time_ours_s']:.2f}s ratio {e['ratio_ours_over_nt']:.2f} "
