@@ -34,6 +34,8 @@ MEMBER_TOL = 1e-12
 EIG_TOL = 1e-10
 #: Relative precision of the bisection of later critical points.
 CRITICAL_RTOL = 1e-6
+#: Alternation cap of each solve along the branch (tol 1e-12): slow near the bifurcations it tracks.
+CRITICAL_MAX_ITER = 10_000
 
 
 def _split_jacobian(method: str, p_x: np.ndarray, p_y_given_x: np.ndarray, p_t_given_x: np.ndarray, t: int,
@@ -111,7 +113,7 @@ def critical_betas(p_xy: Any, method: str = "ib", *, n_critical: int = 1, beta_m
     ``ib_curve(...).transitions``.
     """
     from ..numeric import as_generator
-    from ._curve import ANNEAL_MAX_ITER, _Annealer
+    from ._curve import _Annealer
 
     check_method(method)
     n_critical = check_positive_int(n_critical, "n_critical")
@@ -127,7 +129,7 @@ def critical_betas(p_xy: Any, method: str = "ib", *, n_critical: int = 1, beta_m
     top = 50.0 * found[0] if beta_max is None else float(beta_max)
     if not (math.isfinite(top) and top > found[0]):
         raise ValueError(f"beta_max must be finite and above the first critical beta {found[0]!r}, got {beta_max!r}")
-    ann = _Annealer(Backend("numpy"), p_x, p_y_given_x, method, p_x.size, as_generator(seed), 1e-12, 20 * ANNEAL_MAX_ITER)
+    ann = _Annealer(Backend("numpy"), p_x, p_y_given_x, method, p_x.size, as_generator(seed), 1e-12, CRITICAL_MAX_ITER)
     grid = np.geomspace(found[0] * (1 + 1e-2), top, n_grid)
     q = ann.split(np.ones((p_x.size, 1)))
     q, _ = ann.solve(ann.split(q), float(grid[0]))

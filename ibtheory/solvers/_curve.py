@@ -47,8 +47,9 @@ ANNEAL_TOL = 1e-6
 #: (converged in value; slow drifts of mass between clusters with nearly equal decoders, which
 #: barely move the objective, are left to the polish).
 ANNEAL_OBJ_TOL = 1e-12
-#: Iteration cap per beta in the sweeps; the polish uses ``max_iter``.
-ANNEAL_MAX_ITER = 500
+#: Iteration cap per beta in the sweeps; the polish uses ``max_iter``. On random 64x8 joints 200
+#: instead of 500 changed no objective by more than 7e-9 nats and took 40% less time.
+ANNEAL_MAX_ITER = 200
 #: Alternation cap of the batched polish. Slow modes that remain after it are drifts of mass between
 #: clusters with nearly equal decoders, which change the objective by less than round-off; the
 #: result's ``converged`` and ``residual`` say where the cap was hit.
