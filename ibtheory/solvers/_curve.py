@@ -247,21 +247,27 @@ def ib_curve(
         for i, sol in zip(seed_idx, ann.solve_many([(q_eye, float(betas_sorted[i])) for i in seed_idx]), strict=True):
             candidates[i].append(sol)
     best = [min(c, key=lambda s: s[1]) for c in candidates]
+    # (source j, target i) seedings already solved with the current best[j]: solving one again gives
+    # the same result, which best[i] (only ever lowered) already beats or holds
+    tried: set[tuple[int, int]] = set()
     for _ in range(n_b):
         jobs, where = [], []
         for i in range(n_b):
             for j in (i - 1, i + 1):
-                if 0 <= j < n_b and best[j][0].shape[1] != best[i][0].shape[1]:
+                if 0 <= j < n_b and best[j][0].shape[1] != best[i][0].shape[1] and (j, i) not in tried:
                     jobs.append((best[j][0], float(betas_sorted[i])))
-                    where.append(i)
+                    where.append((j, i))
         if not jobs:
             break
-        improved = False
-        for i, sol in zip(where, ann.solve_many(jobs), strict=True):
+        tried.update(where)
+        improved = set()
+        for (_, i), sol in zip(where, ann.solve_many(jobs), strict=True):
             if sol[1] < best[i][1] - REFINE_GAIN:
-                best[i], improved = sol, True
+                best[i] = sol
+                improved.add(i)
         if not improved:
             break
+        tried = {(j, i) for j, i in tried if j not in improved}
     chosen = [q for q, _ in best]
     width = max(q.shape[1] for q in chosen)
     log_q = be.asarray(np.log(_pad(chosen, width)))
