@@ -27,7 +27,7 @@ from ._printers import PRINTERS, fold_numbers
 from .nodes import LogSumExp
 
 #: Bump when the emitter's output format changes (part of every source hash).
-CODEGEN_REVISION = "2"
+CODEGEN_REVISION = "3"
 
 BACKENDS = ("numpy", "torch", "mpmath")
 

@@ -130,6 +130,7 @@ def critical_betas(p_xy: Any, method: str = "ib", *, n_critical: int = 1, beta_m
     if not (math.isfinite(top) and top > found[0]):
         raise ValueError(f"beta_max must be finite and above the first critical beta {found[0]!r}, got {beta_max!r}")
     ann = _Annealer(Backend("numpy"), p_x, p_y_given_x, method, p_x.size, as_generator(seed), 1e-12, CRITICAL_MAX_ITER)
+    ann.obj_tol = None  # follow the branch to the stated residual, not just to a flat objective
     grid = np.geomspace(found[0] * (1 + 1e-2), top, n_grid)
     q = ann.split(np.ones((p_x.size, 1)))
     q, _ = ann.solve(ann.split(q), float(grid[0]))
