@@ -194,6 +194,11 @@ def ib_curve(
     branch kept per beta, then a batched polish (module docstring; theory.md 1.3, 1.5, 3.2). The
     capacity ``n_clusters`` (default n_x) bounds the number of clusters. ``backend="torch"`` with
     ``device=`` runs the kernels in torch (float64). Information in nats (``units="bits"`` on request).
+
+    Cost: each alternation touches n_x * n_y * n_clusters entries per beta; a random 64x8 joint on 80
+    betas takes ~14 s on one CPU core (benchmarks/bench_ib.py). For n_x in the hundreds pass a smaller
+    ``n_clusters``: the curve is then optimal among encoders with at most that many clusters, which
+    binds at large beta (``n_clusters`` of the result shows where it saturates).
     """
     check_method(method)
     check_units(units)
