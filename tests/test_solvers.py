@@ -241,3 +241,32 @@ def test_bad_options_raise():
         ib_curve(GOOD, [1.0], backend="jax")
     with pytest.raises(ValueError, match="empty"):
         ib_curve(GOOD, [])
+
+
+# ------------------------------------------------------------------------------ `ibtheory curve`
+def test_curve_command_errors_name_the_file_and_the_flag(tmp_path, capsys):
+    from ibtheory.cli import main
+
+    counts = tmp_path / "counts.csv"
+    np.savetxt(counts, [[1, 2], [3, 4], [5, 1]], delimiter=",")
+    assert main(["curve", str(counts), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "counts.csv" in err and "pass --normalize" in err and "normalize=True" not in err
+    negative = tmp_path / "negative.csv"
+    np.savetxt(negative, [[0.1, 0.2], [0.3, -0.4]], delimiter=",")
+    assert main(["curve", str(negative), "--out", str(tmp_path / "out")]) == 2
+    assert "negative.csv has a negative entry -0.4 at (1, 1)" in capsys.readouterr().err
+
+
+def test_curve_command_writes_csv_and_figure_for_counts(tmp_path, capsys):
+    from ibtheory.cli import main
+
+    counts = tmp_path / "counts.csv"
+    np.savetxt(counts, [[1, 2], [3, 4], [5, 1]], delimiter=",")
+    out = tmp_path / "out"
+    assert main(["curve", str(counts), "--normalize", "--betas", "0.5:20:6", "--out", str(out)]) == 0
+    table = np.loadtxt(out / "curve_ib.csv", delimiter=",", skiprows=1)
+    assert table.shape == (6, 6) and np.all(np.isfinite(table))
+    joint = np.array([[1, 2], [3, 4], [5, 1]]) / 16
+    assert np.all(table[:, 2] <= _mi(joint) + ROUNDOFF)  # I(T;Y) <= I(X;Y)
+    assert (out / "curve_ib.png").stat().st_size > 0

@@ -19,6 +19,9 @@ from ._validate import (
     check_positive as check_positive,
 )
 from ._validate import (
+    check_positive_int as check_positive_int,
+)
+from ._validate import (
     check_spd as check_spd,
 )
 from ._validate import (

@@ -104,6 +104,17 @@ def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
     return v
 
 
+def check_positive_int(value: Any, name: str) -> int:
+    """Validate an integer >= 1 (bools and non-integral numbers are refused)."""
+    try:
+        ok = not isinstance(value, bool) and int(value) == value and int(value) >= 1
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
 def check_spd(matrix: Any, name: str) -> np.ndarray:
     """Validate a symmetric positive-definite matrix (or a batch of them, (..., n, n)).
 

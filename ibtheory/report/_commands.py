@@ -19,10 +19,10 @@ METHOD_LABELS = {"ib": "IB", "dualib": "dualIB"}
 def plot_curve(curve: Any, axes: Any, *, critical: Any = (), label: str | None = None, color: str | None = None) -> None:
     """Draw an :class:`ibtheory.solvers.IBCurve` on two axes: the information plane and the
     effective cluster count against beta (local critical betas dotted, global transitions dashed)."""
-    name = label or METHOD_LABELS.get(curve.method, curve.method)
-    u = curve.units
     from matplotlib.ticker import MaxNLocator
 
+    name = label or METHOD_LABELS.get(curve.method, curve.method)
+    u = curve.units
     ax0, ax1 = axes
     line, = ax0.plot(curve.i_xt, curve.i_ty, "o-", ms=2.5, lw=1.5, label=name, color=color)
     c = line.get_color()

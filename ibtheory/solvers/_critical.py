@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from ..numeric import check_joint
-from ._engine import Backend, compact
-from ._solve import MASS_TOL, MERGE_TOL, check_method, check_positive_int, marginals
+from ..numeric import check_joint, check_positive_int
+from ._engine import Backend, compact, step_kernel
+from ._solve import MASS_TOL, MERGE_TOL, check_method, marginals
 
 #: Members of a cluster with p(t|x) at or below this take no part in its split analysis
 #: (their log p(t|x) is -inf or underflows; they cannot move to a copy at first order).
@@ -45,7 +45,7 @@ def _split_jacobian(method: str, p_x: np.ndarray, p_y_given_x: np.ndarray, p_t_g
 
     from .._generated import ib_torch
 
-    step = ib_torch.ib_step if method == "ib" else ib_torch.dual_ib_step
+    step = step_kernel(ib_torch, method)
     members = np.flatnonzero(p_t_given_x[:, t] > MEMBER_TOL)
     full_q = torch.as_tensor(p_t_given_x, dtype=torch.float64)
     full_px = torch.as_tensor(p_x, dtype=torch.float64)
@@ -129,8 +129,9 @@ def critical_betas(p_xy: Any, method: str = "ib", *, n_critical: int = 1, beta_m
     top = 50.0 * found[0] if beta_max is None else float(beta_max)
     if not (math.isfinite(top) and top > found[0]):
         raise ValueError(f"beta_max must be finite and above the first critical beta {found[0]!r}, got {beta_max!r}")
-    ann = _Annealer(Backend("numpy"), p_x, p_y_given_x, method, p_x.size, as_generator(seed), 1e-12, CRITICAL_MAX_ITER)
-    ann.obj_tol = None  # follow the branch to the stated residual, not just to a flat objective
+    # obj_tol=None: follow the branch to the stated residual, not just to a flat objective
+    ann = _Annealer(Backend("numpy"), p_x, p_y_given_x, method, p_x.size, as_generator(seed), 1e-12,
+                    CRITICAL_MAX_ITER, obj_tol=None)
     grid = np.geomspace(found[0] * (1 + 1e-2), top, n_grid)
     q = ann.split(np.ones((p_x.size, 1)))
     q, _ = ann.solve(ann.split(q), float(grid[0]))

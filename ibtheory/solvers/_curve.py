@@ -28,7 +28,14 @@ from typing import Any
 import numpy as np
 
 from .._generated import ib_numpy
-from ..numeric import as_generator, check_beta, check_joint, check_units, to_units
+from ..numeric import (
+    as_generator,
+    check_beta,
+    check_joint,
+    check_positive_int,
+    check_units,
+    to_units,
+)
 from ._engine import Backend, compact, iterate
 from ._solve import (
     DEFAULT_TOL,
@@ -36,7 +43,6 @@ from ._solve import (
     MERGE_TOL,
     check_method,
     check_n_clusters,
-    check_positive_int,
     marginals,
     objective_nats,
 )
@@ -111,12 +117,12 @@ class _Annealer:
     """Warm-started solves on the chosen backend, several (encoder, beta) jobs per batch."""
 
     def __init__(self, be: Backend, p_x: np.ndarray, p_y_given_x: np.ndarray, method: str, capacity: int,
-                 rng: np.random.Generator, tol: float, max_iter: int) -> None:
+                 rng: np.random.Generator, tol: float, max_iter: int,
+                 obj_tol: float | None = ANNEAL_OBJ_TOL) -> None:
         self.be, self.method, self.capacity, self.rng = be, method, capacity, rng
         self.p_x, self.p_y_given_x = p_x, p_y_given_x
         self.bp_x, self.bp_y = be.asarray(p_x), be.asarray(p_y_given_x)
-        self.tol, self.max_iter = tol, max_iter
-        self.obj_tol: float | None = ANNEAL_OBJ_TOL
+        self.tol, self.max_iter, self.obj_tol = tol, max_iter, obj_tol
 
     def solve_many(self, jobs: list[tuple[np.ndarray, float]]) -> list[tuple[np.ndarray, float]]:
         """Solve each (encoder, beta) job; jobs of very different widths run in separate batches."""

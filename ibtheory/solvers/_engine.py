@@ -22,6 +22,16 @@ METHODS = ("ib", "dualib")
 BACKENDS = ("numpy", "torch")
 
 
+def step_kernel(kernels: Any, method: str) -> Any:
+    """The generated alternation of ``method`` in a kernel module (``ib_numpy`` or ``ib_torch``)."""
+    return kernels.ib_step if method == "ib" else kernels.dual_ib_step
+
+
+def objective_kernel(kernels: Any, method: str) -> Any:
+    """The generated objective of ``method``: ``ib_lagrangian`` or ``dual_ib_functional``."""
+    return kernels.ib_lagrangian if method == "ib" else kernels.dual_ib_functional
+
+
 class Backend:
     """Array namespace of one backend: the generated kernels plus the few array ops the loop needs."""
 
@@ -65,10 +75,10 @@ class Backend:
         return self.to_numpy((new.exp() - old.exp()).abs().amax(dim=(-2, -1)))
 
     def step(self, method: str) -> Any:
-        return self.kernels.ib_step if method == "ib" else self.kernels.dual_ib_step
+        return step_kernel(self.kernels, method)
 
     def objective(self, method: str) -> Any:
-        return self.kernels.ib_lagrangian if method == "ib" else self.kernels.dual_ib_functional
+        return objective_kernel(self.kernels, method)
 
 
 def _extrapolate(be: Backend, x0: Any, x1: Any, x2: Any) -> Any:
@@ -179,7 +189,7 @@ def compact(
     Merging two clusters with equal decoders leaves I(X;T), I(T;Y) and both objectives unchanged
     (their distortions d(x,t) coincide, so p(t|x) is proportional across them; theory.md 1.5).
     """
-    step = ib_numpy.ib_step if method == "ib" else ib_numpy.dual_ib_step
+    step = step_kernel(ib_numpy, method)
     with np.errstate(divide="ignore"):
         log_q = np.log(p_t_given_x)
     p_t, p_y_given_t, _ = step(log_q, p_x, p_y_given_x, 1.0)  # beta does not enter p(t), p(y|t)

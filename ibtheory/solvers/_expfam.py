@@ -19,8 +19,14 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
-from ..numeric import as_generator, check_beta, check_finite_array, check_positive
-from ._solve import DEFAULT_MAX_ITER, DEFAULT_TOL, check_positive_int, random_encoders
+from ..numeric import (
+    as_generator,
+    check_beta,
+    check_finite_array,
+    check_positive,
+    check_positive_int,
+)
+from ._solve import DEFAULT_MAX_ITER, DEFAULT_TOL, random_encoders
 
 
 @dataclass(frozen=True)

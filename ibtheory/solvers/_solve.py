@@ -13,8 +13,15 @@ from typing import Any
 import numpy as np
 
 from .._generated import ib_numpy
-from ..numeric import as_generator, check_beta, check_joint, check_units, to_units
-from ._engine import METHODS, Backend, compact, iterate
+from ..numeric import (
+    as_generator,
+    check_beta,
+    check_joint,
+    check_positive_int,
+    check_units,
+    to_units,
+)
+from ._engine import METHODS, Backend, compact, iterate, objective_kernel, step_kernel
 
 #: Default stopping tolerance on max_{x,t} |p_{k+1}(t|x) - p_k(t|x)|: far below every accuracy the
 #: tests ask for (1e-6), above float64 round-off of a normalised row (~1e-16 * n_t).
@@ -73,17 +80,8 @@ def check_method(method: str) -> str:
 
 
 def check_n_clusters(n_clusters: Any, n_x: int) -> int:
-    if n_clusters is None:
-        return n_x
-    if isinstance(n_clusters, bool) or int(n_clusters) != n_clusters or int(n_clusters) < 1:
-        raise ValueError(f"n_clusters must be an integer >= 1, got {n_clusters!r}")
-    return int(n_clusters)
-
-
-def check_positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or int(value) != value or int(value) < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
+    """The cluster capacity: ``n_clusters`` (an integer >= 1), or n_x when None."""
+    return n_x if n_clusters is None else check_positive_int(n_clusters, "n_clusters")
 
 
 def marginals(p_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -94,8 +92,7 @@ def marginals(p_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def objective_nats(method: str, p_x: np.ndarray, p_y_given_x: np.ndarray, p_t_given_x: np.ndarray, beta: Any) -> Any:
     """The method's objective in nats (generated ``ib_lagrangian`` / ``dual_ib_functional``); batched."""
-    fn = ib_numpy.ib_lagrangian if method == "ib" else ib_numpy.dual_ib_functional
-    return fn(p_x, p_y_given_x, p_t_given_x, beta)
+    return objective_kernel(ib_numpy, method)(p_x, p_y_given_x, p_t_given_x, beta)
 
 
 def random_encoders(rng: np.random.Generator, n_batch: int, n_x: int, n_t: int) -> np.ndarray:
@@ -106,7 +103,7 @@ def random_encoders(rng: np.random.Generator, n_batch: int, n_x: int, n_t: int) 
 def finish(method: str, beta: float, p_x: np.ndarray, p_y_given_x: np.ndarray, p_t_given_x: np.ndarray,
            n_iter: int, residual: float, tol: float, units: str) -> IBSolution:
     """Compute the reported quantities of an encoder with the generated kernels."""
-    step = ib_numpy.ib_step if method == "ib" else ib_numpy.dual_ib_step
+    step = step_kernel(ib_numpy, method)
     with np.errstate(divide="ignore"):
         p_t, p_y_given_t, _ = step(np.log(p_t_given_x), p_x, p_y_given_x, beta)
     i_xt, i_ty = ib_numpy.ib_information(p_x, p_y_given_x, p_t_given_x)
