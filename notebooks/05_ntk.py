@@ -62,7 +62,7 @@ def circle(angles):
 # ## 1. Analytic kernels vs the angle between two inputs
 #
 # ReLU and erf, depth 1 and 3, $w_{std} = 1.5$, $b_{std} = 0.1$. The diagonal entries are computed
-# exactly (the stable half-angle form of `ntk_derivation`); a 50-digit mpmath recursion confirms them.
+# exactly (the stable atan2 form of `ntk_derivation`); a 50-digit mpmath recursion confirms them.
 
 # %%
 gammas = np.linspace(0.0, np.pi, 200)

@@ -45,6 +45,22 @@ def test_relu_diagonal_is_exact_where_arccos_form_loses_1e8():
         assert abs(res.ntk[i, i] - ntk) <= 1e-15 * abs(ntk) * 4
 
 
+def test_relu_step_keeps_pi_minus_theta_accurate_near_antipodal_pairs():
+    """Edot = (pi - theta)/(2 pi) is O(sqrt(delta)) as theta -> pi; computing it as pi - atan2(...)
+    would leave an absolute error ~ ulp(pi) = 4e-16, i.e. a relative one ~ 3e-12 at delta = 2^-26.
+    The generated step (atan2 of the supplementary angle) keeps it to a few ulps. The inputs make
+    var1 var2 - nngp^2 exact in float64 (nngp = -(1 - 2^-k), its square needs 2k <= 53 bits), so
+    the test sees the angle formula and not the conditioning of that difference."""
+    from ibtheory._generated.ntk_numpy import relu_dense_step
+    from ibtheory.numeric._ntk_oracle import gaussian_expectations
+
+    for k in (4, 10, 20, 26):
+        nngp = -(1.0 - 2.0**-k)
+        nngp_next, ntk_next = relu_dense_step(np.array(nngp), np.array(1.0), 1.0, 1.0, 1.0, 0.0)
+        _, edot = gaussian_expectations("relu", 1.0, 1.0, nngp)
+        assert abs(float(ntk_next - nngp_next) - float(edot)) <= 16 * 2.2e-16 * float(edot), k
+
+
 def test_relu_sqrt2_diagonal_identities():
     """theory.md 7.5.2: W_std = sqrt(2), b_std = 0: nngp(x,x) = 2|x|^2/d, ntk(x,x) = (depth+1) nngp(x,x)."""
     x = _data(9, 5, seed=1)
@@ -74,6 +90,23 @@ def test_kernels_symmetric_psd_and_ntk_dominates_nngp_on_diagonal(activation):
         ev = np.linalg.eigvalsh(k)
         assert ev[0] >= -PSD_RTOL * ev[-1]
     assert np.all(np.diag(res.ntk) >= np.diag(res.nngp))
+
+
+@pytest.mark.parametrize("x2_seed", [None, 9])
+def test_threads_do_not_change_results_and_scratch_is_per_thread(x2_seed):
+    """Blocks computed by 1 or 3 threads (each with its own scratch arrays, reused across its
+    blocks) give identical matrices; so does streaming them with fc_kernel_blocks."""
+    # Blocks of 64 x 64: NumPy releases the GIL inside ufuncs on arrays this size, so threads overlap.
+    x1 = _data(300, 5, seed=8)
+    x2 = None if x2_seed is None else _data(200, 5, seed=x2_seed)
+    kw = {"depth": 3, "activation": "relu", "w_std": 1.3, "b_std": 0.2, "block_size": 64}
+    one = fc_kernels(x1, x2, threads=1, **kw)
+    three = fc_kernels(x1, x2, threads=3, **kw)
+    np.testing.assert_array_equal(one.nngp, three.nngp)
+    np.testing.assert_array_equal(one.ntk, three.ntk)
+    for rows, cols, nngp, ntk in fc_kernel_blocks(x1, x2, threads=3, **kw):
+        np.testing.assert_array_equal(nngp, one.nngp[rows, cols])
+        np.testing.assert_array_equal(ntk, one.ntk[rows, cols])
 
 
 @pytest.mark.parametrize("activation", ["relu", "erf"])
@@ -138,6 +171,7 @@ def test_max_learning_rate_is_2n_over_largest_eigenvalue():
         ({"w_std": float("nan")}, "w_std must be finite"),
         ({"backend": "jax"}, "backend must be one of"),
         ({"block_size": 0}, "block_size must be a positive int"),
+        ({"threads": 0}, "threads must be a positive int or None"),
         ({"device": "cpu"}, "device is only meaningful"),
     ],
 )

@@ -15,6 +15,7 @@ from typing import Any
 
 import sympy as sp
 
+from ._inplace import inplace_statements
 from ._lower import (
     AxisMap,
     contract_reductions,
@@ -27,12 +28,12 @@ from ._printers import PRINTERS, fold_numbers
 from .nodes import LogSumExp
 
 #: Bump when the emitter's output format changes (part of every source hash).
-CODEGEN_REVISION = "3"
+CODEGEN_REVISION = "4"
 
 BACKENDS = ("numpy", "torch", "mpmath")
 
 _IMPORTS = {
-    "numpy": "import numpy\nimport scipy.special\n\nfrom ibtheory.codegen._runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _sum_xlogy",
+    "numpy": "import numpy\nimport scipy.special\n\nfrom ibtheory.codegen._runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _scratch, _sum_xlogy",
     "torch": "import torch\n\nfrom ibtheory.codegen._runtime_torch import _as_tensor, _contract, _logdet_pd, _reference, _sum_xlogy",
     "mpmath": "import numpy\n\nfrom ibtheory.codegen import _mp",
 }
@@ -44,7 +45,10 @@ class KernelSpec:
 
     ``args`` are SymPy ``Symbol``s (arrays broadcasting elementwise) or ``IndexedBase``s (arrays over
     the declared ``axes``); ``outputs`` maps output names to expressions; ``axes`` is the ordered
-    tuple of index axes for index-level kernels (empty for elementwise kernels).
+    tuple of index axes for index-level kernels (empty for elementwise kernels). ``broadcast``
+    (elementwise kernels only) gives the axes each argument spans, e.g. ``(("nngp", "ij"),
+    ("var1", "i"), ("w_std", ""))``: the NumPy kernel is then printed in place (see
+    :mod:`ibtheory.codegen._inplace`) and every backend takes a keyword ``work``.
     """
 
     name: str
@@ -54,6 +58,7 @@ class KernelSpec:
     reference: str
     axes: tuple[str, ...] = ()
     returns: str = "auto"  # "auto": a single array, or a tuple for several outputs; "dict"
+    broadcast: tuple[tuple[str, str], ...] = ()
 
     @property
     def arg_names(self) -> tuple[str, ...]:
@@ -63,6 +68,8 @@ class KernelSpec:
         h = hashlib.sha256()
         h.update(CODEGEN_REVISION.encode())
         h.update(repr((self.name, self.arg_names, self.axes, self.doc, self.reference, self.returns)).encode())
+        if self.broadcast:  # only then, so that the hashes of other kernels stay as they were
+            h.update(repr(self.broadcast).encode())
         for name, expr in self.outputs:
             h.update(name.encode())
             h.update(sp.srepr(expr).encode())
@@ -86,12 +93,16 @@ def kernel(
     reference: str,
     axes: Sequence[object] = (),
     returns: str = "auto",
+    broadcast: Mapping[str, str] | None = None,
 ) -> KernelSpec:
     """Build a :class:`KernelSpec`, refusing expressions with undeclared free symbols.
 
     ``outputs`` may be one expression (output name ``"out"``) or a mapping name -> expression.
     ``axes`` lists the index axes in their canonical order (names or ``sp.Idx``), e.g.
-    ``("x", "y", "t")``; leave it empty for elementwise kernels.
+    ``("x", "y", "t")``; leave it empty for elementwise kernels. ``broadcast`` (elementwise
+    kernels) maps every argument to the axes it spans, e.g. ``{"nngp": "ij", "var1": "i",
+    "var2": "j", "w_std": ""}`` for (n1, n2) blocks with (n1, 1) and (1, n2) vectors: the NumPy
+    kernel then reuses scratch arrays across calls (keyword ``work``).
     """
     if not name.isidentifier():
         raise ValueError(f"kernel name {name!r} is not a Python identifier")
@@ -115,6 +126,13 @@ def kernel(
     axis_names = tuple(str(a.label) if isinstance(a, sp.Idx) else str(a) for a in axes)
     if not axis_names and any(isinstance(a, sp.IndexedBase) for a in arg_tuple):
         raise ValueError(f"kernel {name!r} has indexed arguments: declare their axes, e.g. axes=('x', 'y', 't')")
+    bcast: tuple[tuple[str, str], ...] = ()
+    if broadcast is not None:
+        if axis_names:
+            raise ValueError(f"kernel {name!r}: broadcast= is for elementwise kernels (no axes)")
+        if set(broadcast) != set(names):
+            raise ValueError(f"kernel {name!r}: broadcast= must give the axes of every argument {names}, got {sorted(broadcast)}")
+        bcast = tuple((n, "".join(sorted(broadcast[n]))) for n in names)
     return KernelSpec(
         name=name,
         args=arg_tuple,
@@ -123,6 +141,7 @@ def kernel(
         reference=reference,
         axes=axis_names,
         returns=returns,
+        broadcast=bcast,
     )
 
 
@@ -187,7 +206,7 @@ def _squeeze_suffix(axes: tuple[int, ...], n_axes: int) -> str:
     return "[..., " + ", ".join(parts) + "]"
 
 
-def _docstring(spec: KernelSpec, lowered: _Lowered) -> str:
+def _docstring(spec: KernelSpec, lowered: _Lowered, backend: str) -> str:
     lines = [spec.doc.strip(), ""]
     if spec.axes:
         lines.append(
@@ -203,6 +222,11 @@ def _docstring(spec: KernelSpec, lowered: _Lowered) -> str:
         else:
             shape = "(..., " + ", ".join(f"n_{spec.axes[k]}" for k in ax) + ")" if ax else "(...) scalar per batch"
         lines.append(f"    {name}: {shape}")
+    if spec.broadcast:
+        lines.append(
+            "    work: optional dict of scratch arrays, reused across calls (keep one per thread); "
+            "None allocates them per call" + ("" if backend == "numpy" else f" (ignored by the {backend} backend)")
+        )
     lines.append("")
     lines.append("Returns" + (" (in this order):" if len(spec.outputs) > 1 else ":"))
     for (name, _), ax in zip(spec.outputs, lowered.out_axes, strict=True):
@@ -279,15 +303,23 @@ def render_function(spec: KernelSpec, backend: str) -> str:
         conv = {"numpy": f"_as_array({name})", "torch": f"_as_tensor({name}, _ref)", "mpmath": f"_mp.asarray({name})"}[backend]
         suffix = _align_suffix(ax, lowered.n_axes) if ax is not None else ""
         body.append(f"{name} = {conv}{suffix}")
-    compute: list[str] = [f"{s.name} = {printer.doprint(rhs)}" for s, rhs in replacements]
-    out_names: list[str] = []
-    for k, ((_out_name, _), expr, ax) in enumerate(zip(spec.outputs, reduced, lowered.out_axes, strict=True)):
-        var = f"_out{k}"
-        if not expr.free_symbols:
-            compute.append(f"{var} = {_constant(expr, names, backend, printer)}")
-        else:
-            compute.append(f"{var} = ({printer.doprint(expr)}){_squeeze_suffix(ax, lowered.n_axes)}")
-        out_names.append(var)
+    out_names = [f"_out{k}" for k in range(len(spec.outputs))]
+    if backend == "numpy" and spec.broadcast and all(e.free_symbols for e in reduced):
+        compute, n_scratch = inplace_statements(replacements, reduced, dict(spec.broadcast), printer)
+        if n_scratch:
+            shapes = ", ".join(f"{n}.shape" for n in names)
+            scratch = ", ".join(f"_w{k}" for k in range(n_scratch)) + ("," if n_scratch == 1 else "")
+            compute = [
+                f"{scratch} = _scratch(work, numpy.broadcast_shapes({shapes}), numpy.result_type({', '.join(names)}), {n_scratch})",
+                *compute,
+            ]
+    else:
+        compute = [f"{s.name} = {printer.doprint(rhs)}" for s, rhs in replacements]
+        for var, expr, ax in zip(out_names, reduced, lowered.out_axes, strict=True):
+            if not expr.free_symbols:
+                compute.append(f"{var} = {_constant(expr, names, backend, printer)}")
+            else:
+                compute.append(f"{var} = ({printer.doprint(expr)}){_squeeze_suffix(ax, lowered.n_axes)}")
     if backend == "numpy":
         body.append('with numpy.errstate(divide="ignore", under="ignore"):')
         body.extend("    " + line for line in compute)
@@ -301,8 +333,9 @@ def render_function(spec: KernelSpec, backend: str) -> str:
     else:
         body.append(f"return ({', '.join(out_names)})")
 
-    doc = _docstring(spec, lowered)
-    src = [f"def {spec.name}({', '.join(names)}):"]
+    doc = _docstring(spec, lowered, backend)
+    signature = ", ".join(names) + (", *, work=None" if spec.broadcast else "")
+    src = [f"def {spec.name}({signature}):"]
     src.append(textwrap.indent('"""' + doc + '\n"""', "    "))
     src.extend(textwrap.indent(line, "    ") for line in body)
     return "\n".join(src) + "\n"

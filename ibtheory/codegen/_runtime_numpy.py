@@ -88,3 +88,15 @@ def _sum_xlogy(a: numpy.ndarray, b: numpy.ndarray, mask_a: int, mask_b: int, k: 
         neg = _contract((a < 0).astype(out.dtype), z, mask_a, mask_b, k, n) > 0
         out = numpy.where(pos, numpy.where(neg, numpy.nan, -numpy.inf), numpy.where(neg, numpy.inf, out))
     return out
+
+
+def _scratch(work: dict | None, shape: tuple[int, ...], dtype: Any, count: int) -> list[numpy.ndarray]:
+    """``count`` scratch arrays for an in-place kernel (codegen ``_inplace``): new ones, or the ones
+    kept in the dict ``work`` under (shape, dtype), so that repeated calls reuse their memory."""
+    if work is None:
+        return [numpy.empty(shape, dtype) for _ in range(count)]
+    key = (tuple(shape), numpy.dtype(dtype))
+    bufs = work.get(key)
+    if bufs is None or len(bufs) < count:
+        bufs = work[key] = [numpy.empty(shape, dtype) for _ in range(count)]
+    return bufs[:count]

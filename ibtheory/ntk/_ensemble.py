@@ -124,7 +124,7 @@ def ensemble_prediction(
     learning_rate: float,
     diag_reg: float = 0.0,
     block_size: int = 256,
-    threads: int = 1,
+    threads: int | None = None,
 ) -> EnsemblePrediction:
     """Mean and covariance of an infinite ensemble of infinitely wide networks at each time.
 

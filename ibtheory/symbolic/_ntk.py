@@ -19,14 +19,15 @@ Everything is returned in a :class:`Derivation`; :mod:`ibtheory.symbolic._ntk_ke
 Numerical form (derived here). neural-tangents evaluates the ReLU angle as
 ``arccos(nngp / sqrt(var1 var2))``; at and near the diagonal the cosine rounds to 1 - O(eps) and
 arccos turns that into an angle error O(sqrt(eps)) ~ 1e-8. We use instead, with
-det = max(var1 var2 - nngp^2, 0) and r = sqrt(var1) sqrt(var2),
+det = max(var1 var2 - nngp^2, 0), so that sqrt(det) = r sin(theta) and -nngp = r cos(pi - theta)
+(r = sqrt(var1 var2)),
 
-    phi   = 2 atan( sqrt(det) / (r + |nngp|) )          (half-angle identity; no cancellation)
-    theta = pi/2 - sign(nngp) (pi/2 - phi)              (= arccos(nngp / r) for either sign)
-    E     = (sqrt(det) + (pi - theta) nngp) / (2 pi)     (= r/(2pi) (sin theta + (pi-theta) cos theta))
-    Edot  = (pi - theta) / (2 pi)
+    psi   = atan2( sqrt(det), -nngp )                   (= pi - theta, accurate at every angle)
+    E     = (sqrt(det) + psi nngp) / (2 pi)              (= r/(2pi) (sin theta + (pi-theta) cos theta))
+    Edot  = psi / (2 pi)
 
-which needs no sin/cos, one atan (cheaper than atan2), and is exact (theta = 0) when det = 0. For
+which needs no sin/cos and no division, gives psi = pi exactly when det = 0 (the diagonal), and
+keeps full relative accuracy of pi - theta as theta -> pi (no pi - atan2 cancellation). For
 erf, asin(a / c) with c^2 - a^2 = 1 + 2 var1 + 2 var2 + 4 det is written as
 atan(a / sqrt(1 + 2 var1 + 2 var2 + 4 det)), well conditioned for any variance (asin is ill
 conditioned as its argument nears 1, which happens for large variances).
@@ -82,40 +83,47 @@ def textbook_forms() -> dict[str, sp.Expr]:
     }
 
 
-#: Floor of the half-angle denominator sqrt(var1 var2) + |nngp|; it only matters when both
-#: variances are 0 (a zero input without bias), where the angle is undefined and E = 0 regardless.
-ANGLE_FLOOR = sp.Float("1e-300")
+def relu_supplement() -> sp.Expr:
+    """pi - theta, theta = arccos(nngp / sqrt(var1 var2)), in a float64-accurate form (derived here).
 
-
-def relu_angle() -> sp.Expr:
-    """theta = arccos(nngp / sqrt(var1 var2)) in a float64-accurate form (derived here).
-
-    With y = sqrt(max(var1 var2 - nngp^2, 0)) and r = sqrt(var1) sqrt(var2) (so y^2 + nngp^2 = r^2),
-    the half-angle identity gives phi = 2 atan(y / (r + |nngp|)) = the angle for nngp >= 0, and
-    theta = pi/2 - sign(nngp) (pi/2 - phi) for either sign. No cancellation anywhere (r + |nngp| >=
-    r), theta = 0 exactly when y = 0, and one atan instead of atan2 (half the cost in NumPy).
+    With y = sqrt(max(var1 var2 - nngp^2, 0)) = r sin(theta) and -nngp = r cos(pi - theta), r =
+    sqrt(var1 var2), pi - theta = atan2(y, -nngp): atan2 is accurate for every quadrant, so there is
+    no cancellation as theta -> 0 (y -> 0) or theta -> pi, and no division. It replaced a half-angle
+    atan form with ~10 more elementwise operations per entry (issue 9 benchmark: the layer step is
+    the kernels' main cost). At y = 0 and nngp = 0 (a zero-variance input) it gives atan2(0, -0.0)
+    = pi in IEEE arithmetic; E = 0 there, and Edot multiplies an NTK entry that is 0 as well.
     """
     root = sp.sqrt(sp.Max(var1 * var2 - nngp**2, 0))
-    phi = 2 * sp.atan(root / sp.Max(sp.sqrt(var1) * sp.sqrt(var2) + sp.Abs(nngp), ANGLE_FLOOR))
-    return sp.pi / 2 - sp.sign(nngp) * (sp.pi / 2 - phi)
+    return sp.atan2(root, -nngp)
 
 
 def _branch(expr: sp.Expr, sign: int) -> sp.Expr:
-    """``expr`` on the branch sign(nngp) = ``sign`` with det > 0 and no floor active (for checks)."""
+    """``expr`` on the branch sign(nngp) = ``sign`` with det > 0 and no floor active (for checks).
+
+    atan2(y, x) with y > 0 becomes atan(y/x) plus the constant of its half plane (0 for x > 0, pi
+    for x < 0), read from x's sign on this branch: x is 2 nngp or a square root (erf), -nngp (ReLU).
+    """
     out = expr.replace(sp.sign, lambda a: sp.Integer(sign)).replace(sp.Abs, lambda a: sign * a)
     out = out.replace(sp.Max, lambda *args: sp.Add(*[a for a in args if a.is_number is not True]))
-    return out.replace(sp.atan2, lambda y, x: sp.atan(y / x))  # erf: x > 0
+
+    def atan2_branch(y: sp.Expr, x: sp.Expr) -> sp.Expr:
+        if x.is_Pow or not x.has(nngp):  # a square root: positive
+            return sp.atan(y / x)
+        x_sign = -sign if x.could_extract_minus_sign() else sign  # x = +-c nngp, c > 0
+        return sp.atan(y / x) + (sp.pi if x_sign < 0 else 0)
+
+    return out.replace(sp.atan2, atan2_branch)
 
 
 def stable_forms() -> dict[str, sp.Expr]:
     """The same expectations written for float64 evaluation (derived here; see the module docstring)."""
     det = sp.Max(var1 * var2 - nngp**2, 0)
     root = sp.sqrt(det)
-    theta = relu_angle()
+    psi = relu_supplement()
     erf_den = sp.sqrt(1 + 2 * var1 + 2 * var2 + 4 * det)
     return {
-        "relu_e": (root + (sp.pi - theta) * nngp) / (2 * sp.pi),
-        "relu_edot": (sp.pi - theta) / (2 * sp.pi),
+        "relu_e": (root + psi * nngp) / (2 * sp.pi),
+        "relu_edot": psi / (2 * sp.pi),
         "erf_e": 2 / sp.pi * sp.atan2(2 * nngp, erf_den),
         "erf_edot": 4 / sp.pi / erf_den,
     }
@@ -227,7 +235,6 @@ def ntk_derivation() -> Derivation:
         sp.Eq(sp.Symbol("E"), _expectation(relu(u_pre) * relu(v_pre))),
         sp.Eq(sp.Symbol(r"\dot{E}"), _expectation(sp.Derivative(relu(u_pre), u_pre) * sp.Derivative(relu(v_pre), v_pre))),
     ]
-    theta = sp.Symbol("theta")
     steps = (
         Step(
             "expectations",
@@ -272,12 +279,12 @@ def ntk_derivation() -> Derivation:
         Step(
             "stable_forms",
             "Numerical forms (derived here): with $\\det = \\max(\\mathrm{var1}\\,\\mathrm{var2} - \\mathrm{nngp}^2, 0)$, "
-            "$\\theta = \\pi/2 - \\mathrm{sign}(\\mathrm{nngp})(\\pi/2 - 2\\arctan(\\sqrt{\\det}/(r + |\\mathrm{nngp}|)))$, $r = \\sqrt{\\mathrm{var1}}\\sqrt{\\mathrm{var2}}$, replaces arccos (whose O(sqrt(eps)) error near "
-            "the diagonal neural-tangents inherits), $\\sin\\theta\\sqrt{\\mathrm{var1}\\,\\mathrm{var2}} = \\sqrt{\\det}$ and "
+            "$\\psi = \\pi - \\theta = \\operatorname{atan2}(\\sqrt{\\det}, -\\mathrm{nngp})$ replaces arccos (whose O(sqrt(eps)) error near "
+            "the diagonal neural-tangents inherits), since $\\sin\\theta\\sqrt{\\mathrm{var1}\\,\\mathrm{var2}} = \\sqrt{\\det}$ and "
             "$\\cos\\theta\\sqrt{\\mathrm{var1}\\,\\mathrm{var2}} = \\mathrm{nngp}$; erf's asin becomes atan2 with the "
             "cancellation-free $\\sqrt{1 + 2\\mathrm{var1} + 2\\mathrm{var2} + 4\\det}$. Price's theorem and the diagonal "
             "limits were re-checked on these forms.",
-            [sp.Eq(sp.Symbol(k), v) for k, v in stab.items()] + [sp.Eq(theta, relu_angle())],
+            [sp.Eq(sp.Symbol(k), v) for k, v in stab.items()] + [sp.Eq(sp.Symbol("psi"), relu_supplement())],
         ),
         Step(
             "input_layer",

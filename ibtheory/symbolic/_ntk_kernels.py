@@ -45,6 +45,10 @@ def ensemble_factors() -> dict[str, sp.Expr]:
     return {"gain": growth / lam, "growth": growth, "decay": sp.exp(-lam * tau)}
 
 
+#: Axes spanned by the arguments of the pair steps when called on blocks (i: rows, j: columns).
+_BLOCK_AXES = {"nngp": "ij", "ntk": "ij", "var1": "i", "var2": "j", "w_std": "", "b_std": ""}
+
+
 @functools.lru_cache(maxsize=1)
 def kernel_specs() -> list[KernelSpec]:
     """The ``ntk`` kernel group: input layer, one activation+Dense step (pair and diagonal) per
@@ -72,9 +76,11 @@ def kernel_specs() -> list[KernelSpec]:
                     f"One {a} + Dense step of the NNGP/NTK recursion for pairs (x, x'): inputs nngp = "
                     "Sigma(x, x'), ntk = Theta(x, x'), var1 = Sigma(x, x), var2 = Sigma(x', x'); returns "
                     "(nngp', ntk') = (w^2 E + b^2, nngp' + w^2 Edot ntk), in the stable forms of "
-                    "ntk_derivation (half-angle atan for ReLU, exact on the diagonal). Elementwise; e.g. (n1, n2) blocks with var1 (n1, 1), var2 (1, n2)."
+                    "ntk_derivation (atan2 of the supplementary angle for ReLU, exact on the diagonal). Elementwise; e.g. (n1, n2) blocks with var1 (n1, 1), var2 (1, n2)."
                 ),
                 reference=_REC_REF,
+                # (n1, n2) blocks with (n1, 1) and (1, n2) variances: printed in place (scratch reuse)
+                broadcast=_BLOCK_AXES,
             )
         )
         specs.append(
