@@ -75,9 +75,19 @@ def _accuracy(x, nngp, ntk, pairs):
     return {k: max(v) for k, v in errs.items()}
 
 
+def _cores_used(fn, repeats=3):
+    """Process CPU time over wall time of ``fn`` (how many cores it keeps busy), best wall of ``repeats``."""
+    best = (np.inf, 0.0)
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+        best = min(best, (wall, cpu))
+    return best[1] / best[0]
+
+
 def bench_kernels(n, rng, threads):
     import jax
-    import torch
 
     from ibtheory.ntk import fc_kernels
 
@@ -89,10 +99,10 @@ def bench_kernels(n, rng, threads):
     t_nt, k_nt = _best(lambda: jax.block_until_ready(kernel_fn(x, None, get=("nngp", "ntk"))), repeats=REPEATS)
     nt_nngp, nt_ntk = np.asarray(k_nt[0]), np.asarray(k_nt[1])
     t_np, ours = _best(lambda: fc_kernels(x, depth=DEPTH, w_std=W_STD, b_std=B_STD, threads=threads), repeats=REPEATS)
-    torch.set_num_threads(1)
-    t_th, ours_t = _best(
-        lambda: fc_kernels(x, depth=DEPTH, w_std=W_STD, b_std=B_STD, backend="torch", threads=threads), repeats=REPEATS
-    )
+    t_np1, _ = _best(lambda: fc_kernels(x, depth=DEPTH, w_std=W_STD, b_std=B_STD, threads=1), repeats=REPEATS)
+    cores_nt = _cores_used(lambda: jax.block_until_ready(kernel_fn(x, None, get=("nngp", "ntk"))))
+    cores_ours = _cores_used(lambda: fc_kernels(x, depth=DEPTH, w_std=W_STD, b_std=B_STD, threads=threads))
+    t_th, ours_t = _best(lambda: fc_kernels(x, depth=DEPTH, w_std=W_STD, b_std=B_STD, backend="torch"), repeats=REPEATS)
     paired = _paired(lambda: jax.block_until_ready(kernel_fn(x, None, get=("nngp", "ntk"))),
                      lambda: fc_kernels(x, depth=DEPTH, w_std=W_STD, b_std=B_STD, threads=threads), 2 * REPEATS + 1)
     diff = {
@@ -107,7 +117,8 @@ def bench_kernels(n, rng, threads):
     return {
         "n": n, "dim": DIM, "depth": DEPTH, "activation": "relu",
         "time_nt_s": t_nt, "time_nt_first_call_s": nt_first, "time_ours_numpy_s": t_np, "time_ours_torch_s": t_th,
-        "ratio_numpy_over_nt": t_np / t_nt, "ratio_torch_over_nt": t_th / t_nt,
+        "time_ours_numpy_1thread_s": t_np1, "cores_busy_nt": cores_nt, "cores_busy_ours_numpy": cores_ours,
+        "ratio_numpy_over_nt": t_np / t_nt, "ratio_torch_over_nt": t_th / t_nt, "ratio_numpy_1thread_over_nt": t_np1 / t_nt,
         "ratio_numpy_over_nt_paired_median": float(np.median(paired)),
         "ratio_numpy_over_nt_paired_quartiles": [float(np.quantile(paired, 0.25)), float(np.quantile(paired, 0.75))],
         "max_rel_diff_to_nt": diff, "max_rel_diff_torch_vs_numpy_ntk": torch_vs_numpy,
@@ -161,6 +172,7 @@ def _large_child(n, block):
     import tracemalloc
 
     from ibtheory.ntk import fc_kernel_blocks
+    from ibtheory.ntk._kernels import single_threaded_blas
 
     x = np.random.default_rng(5).normal(size=(n, DIM))
     # Warm up (imports of the generated module and its runtime) before measuring time and memory.
@@ -170,12 +182,13 @@ def _large_child(n, block):
     tracemalloc.start()
     t0 = time.perf_counter()
     trace, total, nblocks = 0.0, 0.0, 0
-    for rows, cols, _nngp, ntk in fc_kernel_blocks(x, depth=DEPTH, w_std=W_STD, b_std=B_STD, block_size=block):
-        nblocks += 1
-        weight = 1.0 if rows.start == cols.start else 2.0
-        total += weight * float(ntk.sum())
-        if rows.start == cols.start:
-            trace += float(np.trace(ntk))
+    with single_threaded_blas():  # as fc_kernels does (its docstring)
+        for rows, cols, _nngp, ntk in fc_kernel_blocks(x, depth=DEPTH, w_std=W_STD, b_std=B_STD, block_size=block):
+            nblocks += 1
+            weight = 1.0 if rows.start == cols.start else 2.0
+            total += weight * float(ntk.sum())
+            if rows.start == cols.start:
+                trace += float(np.trace(ntk))
     elapsed = time.perf_counter() - t0
     traced_peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
@@ -192,12 +205,14 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     ap.add_argument("--large-child", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--out", default="", help="file name under benchmarks/results (default ntk.json)")
-    ap.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "1")))
+    ap.add_argument("--threads", type=int, default=None, help="block threads of fc_kernels (default: the library's, one per CPU)")
     args = ap.parse_args()
     if args.large_child:
         _large_child(args.large_child, 256)
         return
     import jax
+
+    from ibtheory.ntk._kernels import available_cpus
 
     jax.config.update("jax_enable_x64", True)
     rng = np.random.default_rng(0)
@@ -205,7 +220,7 @@ def main():
     results = {
         "peer": "neural-tangents 0.6.5 + jax 0.4.30 (CPU, jax_enable_x64)",
         "platform": platform.platform(), "python": platform.python_version(), "cpu_count": os.cpu_count(),
-        "threads": args.threads, "gpu": "none available in this task: GPU timings not taken",
+        "threads": args.threads or available_cpus(), "gpu": "none available in this task: GPU timings not taken",
         "kernels": [bench_kernels(n, rng, args.threads) for n in sizes],
     }
     results["ensemble"] = bench_ensemble(rng, args.threads) if not args.quick else None
@@ -214,15 +229,16 @@ def main():
     results["large"] = json.loads(proc.stdout.strip().splitlines()[-1])
     out = ROOT / "benchmarks" / "results" / (args.out or "ntk.json")
     out.write_text(json.dumps(results, indent=2))
-    print(f"{'N':>6} {'NT s':>8} {'numpy s':>8} {'torch s':>8} {'np/NT':>6} {'th/NT':>6} {'diff NT':>9} {'err ours':>9} {'err NT':>9}")
+    print(f"{'N':>6} {'NT s':>8} {'numpy s':>8} {'torch s':>8} {'np/NT':>6} {'np1/NT':>6} {'th/NT':>6} {'diff NT':>9} {'err ours':>9} {'err NT':>9}")
     for r in results["kernels"]:
         print(
             f"{r['n']:>6} {r['time_nt_s']:8.3f} {r['time_ours_numpy_s']:8.3f} {r['time_ours_torch_s']:8.3f} "
-            f"{r['ratio_numpy_over_nt']:6.2f} {r['ratio_torch_over_nt']:6.2f} {max(r['max_rel_diff_to_nt'].values()):9.2e} "
+            f"{r['ratio_numpy_over_nt']:6.2f} {r['ratio_numpy_1thread_over_nt']:6.2f} {r['ratio_torch_over_nt']:6.2f} {max(r['max_rel_diff_to_nt'].values()):9.2e} "
             f"{max(r['accuracy_vs_mpmath50_ours'].values()):9.2e} {max(r['accuracy_vs_mpmath50_nt'].values()):9.2e}"
         )
         print(f"{'':>6} paired median np/NT {r['ratio_numpy_over_nt_paired_median']:.2f} "
-              f"(quartiles {r['ratio_numpy_over_nt_paired_quartiles'][0]:.2f}-{r['ratio_numpy_over_nt_paired_quartiles'][1]:.2f})")
+              f"(quartiles {r['ratio_numpy_over_nt_paired_quartiles'][0]:.2f}-{r['ratio_numpy_over_nt_paired_quartiles'][1]:.2f}); "
+              f"cores kept busy: NT {r['cores_busy_nt']:.1f}, ours {r['cores_busy_ours_numpy']:.1f}")
     if results["ensemble"]:
         e = results["ensemble"]
         print(f"ensemble 1000/500 x5: NT {e['time_nt_s']:.2f}s ours {e['time_ours_s']:.2f}s ratio {e['ratio_ours_over_nt']:.2f} "
