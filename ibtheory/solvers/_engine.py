@@ -180,6 +180,11 @@ def _exp(be: Backend, a: Any) -> Any:
     return np.exp(a) if be.name == "numpy" else a.exp()
 
 
+#: compact() first compares all pairs of decoders at once when K^2 n_y is at most this (no merge
+#: is the usual case); larger sets go straight to the one-cluster-at-a-time grouping.
+PAIRWISE_LIMIT = 2_000_000
+
+
 def compact(
     p_t_given_x: np.ndarray, p_x: np.ndarray, p_y_given_x: np.ndarray, method: str, mass_tol: float, merge_tol: float
 ) -> np.ndarray:
@@ -197,15 +202,29 @@ def compact(
     order = order[p_t[order] > mass_tol]
     if order.size == 0:
         order = np.argsort(-p_t)[:1]
-    groups: list[list[int]] = []
-    for t in order:
-        for g in groups:
-            if np.max(np.abs(p_y_given_t[:, t] - p_y_given_t[:, g[0]])) <= merge_tol:
-                g.append(int(t))
-                break
-        else:
-            groups.append([int(t)])
-    out = np.stack([p_t_given_x[:, g].sum(axis=1) for g in groups], axis=1)
+    # Each cluster (by decreasing mass) joins the first group whose leader's decoder is within
+    # merge_tol, else leads a new group; one vectorised comparison against all leaders per cluster.
+    decoders = p_y_given_t[:, order].T  # (K, n_y)
+    if decoders.shape[0] ** 2 * decoders.shape[1] <= PAIRWISE_LIMIT:
+        gaps = np.max(np.abs(decoders[:, None, :] - decoders[None, :, :]), axis=-1)
+        if not np.any(gaps[np.triu_indices(decoders.shape[0], 1)] <= merge_tol):  # the usual case
+            out = p_t_given_x[:, order]
+            return out / out.sum(axis=1, keepdims=True)
+    leaders: list[int] = []
+    group_of = np.empty(order.size, dtype=np.int64)
+    for k in range(order.size):
+        if leaders:
+            near = np.flatnonzero(np.max(np.abs(decoders[leaders] - decoders[k]), axis=1) <= merge_tol)
+            if near.size:
+                group_of[k] = near[0]
+                continue
+        group_of[k] = len(leaders)
+        leaders.append(k)
+    if len(leaders) == order.size:
+        out = p_t_given_x[:, order]
+    else:
+        out = np.zeros((p_t_given_x.shape[0], len(leaders)))
+        np.add.at(out.T, group_of, p_t_given_x[:, order].T)
     return out / out.sum(axis=1, keepdims=True)
 
 
