@@ -28,12 +28,12 @@ from ._printers import PRINTERS, fold_numbers
 from .nodes import LogSumExp
 
 #: Bump when the emitter's output format changes (part of every source hash).
-CODEGEN_REVISION = "4"
+CODEGEN_REVISION = "5"
 
 BACKENDS = ("numpy", "torch", "mpmath")
 
 _IMPORTS = {
-    "numpy": "import numpy\nimport scipy.special\n\nfrom ibtheory.codegen._runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _scratch, _sum_xlogy",
+    "numpy": "import numpy\nimport scipy.special\n\nfrom ibtheory.codegen._runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _scratch, _sum_xlogy, _xlogy",
     "torch": "import torch\n\nfrom ibtheory.codegen._runtime_torch import _as_tensor, _contract, _logdet_pd, _reference, _sum_xlogy",
     "mpmath": "import numpy\n\nfrom ibtheory.codegen import _mp",
 }
