@@ -124,7 +124,8 @@ def _cmd_curve(args: argparse.Namespace) -> int:
     try:
         joint = _load_joint(Path(args.joint), args.normalize)
         betas = _parse_betas(args.betas)
-        written = curve_command(joint, betas, method=args.method, units=args.units, out=Path(args.out), seed=args.seed)
+        written = curve_command(joint, betas, method=args.method, units=args.units, out=Path(args.out), seed=args.seed,
+                                effort=args.effort)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -215,6 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--units", choices=["nats", "bits"], default="nats")
     p.add_argument("--normalize", action="store_true", help="divide the table by its total (for counts)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--effort", choices=["optimum", "fast"], default="optimum",
+        help="optimum (default): the full annealing pipeline; fast: one reverse annealing sweep, loose stopping",
+    )
     p.add_argument("--out", default="curve-out", help="output folder (default: curve-out)")
     p.set_defaults(func=_cmd_curve)
 

@@ -48,7 +48,7 @@ def plot_curve(curve: Any, axes: Any, *, critical: Any = (), label: str | None =
     ax1.legend(fontsize=7)
 
 
-def curve_command(joint: Any, betas: Any, *, method: str, units: str, out: Path, seed: int) -> list[Path]:
+def curve_command(joint: Any, betas: Any, *, method: str, units: str, out: Path, seed: int, effort: str = "optimum") -> list[Path]:
     """Compute the curve of ``joint`` (validated (n_x, n_y) joint) on ``betas`` and write CSV + PNG."""
     import matplotlib
 
@@ -57,7 +57,7 @@ def curve_command(joint: Any, betas: Any, *, method: str, units: str, out: Path,
 
     from ..solvers import critical_betas, ib_curve
 
-    curve = ib_curve(joint, betas, method=method, units=units, seed=seed)
+    curve = ib_curve(joint, betas, method=method, units=units, seed=seed, effort=effort)
     crit = critical_betas(joint, method=method)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,10 @@ Algorithm (all updates are the generated kernels, looped by :func:`._engine.iter
 4. **global transitions**: where the optimal number of effective clusters changes between grid
    points, the two branches are continued into the gap and compared; bisection in log beta
    locates the switch to a relative precision ``transition_rtol``.
+
+``effort="fast"`` runs step 2 alone, each beta stopped at embo-like tolerances (FAST_TOL, FAST_OBJ_TOL,
+FAST_MAX_ITER), then step 4: no forward sweep, seeds, re-seeding or polish. It is a good curve,
+not a certified optimum (benchmarks/bench_ib.py compares both efforts with embo and dit).
 """
 
 from __future__ import annotations
@@ -77,6 +81,13 @@ PAD_MASS = 1e-200
 BATCH_WIDTH_SLACK = 8
 #: Relative precision (in beta) to which global transitions are located.
 TRANSITION_RTOL = 1e-3
+#: effort="fast": residual tolerance, relative flat-objective tolerance and alternation cap per beta
+#: of the single reverse sweep, comparable to embo's default stopping rule (relative change of the
+#: cost below 1e-3, at most 100 alternations, 3 restarts per beta).
+FAST_TOL = 1e-3
+FAST_OBJ_TOL = 1e-4
+FAST_MAX_ITER = 30
+EFFORTS = ("optimum", "fast")
 
 
 @dataclass(frozen=True)
@@ -193,6 +204,7 @@ def ib_curve(
     forward: bool = True,
     locate_transitions: bool = True,
     transition_rtol: float = TRANSITION_RTOL,
+    effort: str = "optimum",
 ) -> IBCurve:
     """The optimal IB (``method="ib"``) or dualIB (``"dualib"``) curve of ``p_xy`` on ``betas``.
 
@@ -201,10 +213,16 @@ def ib_curve(
     capacity ``n_clusters`` (default n_x) bounds the number of clusters. ``backend="torch"`` with
     ``device=`` runs the kernels in torch (float64). Information in nats (``units="bits"`` on request).
 
-    Cost: each alternation touches n_x * n_y * n_clusters entries per beta; a random 64x8 joint on 80
-    betas takes ~14 s on one CPU core (benchmarks/bench_ib.py). For n_x in the hundreds pass a smaller
-    ``n_clusters``: the curve is then optimal among encoders with at most that many clusters, which
-    binds at large beta (``n_clusters`` of the result shows where it saturates).
+    ``effort="optimum"`` (default) runs the whole pipeline of the module docstring, made to find the
+    optimum at every beta; ``effort="fast"`` runs the reverse annealing sweep alone with loose
+    per-beta stopping (FAST_TOL, FAST_OBJ_TOL, FAST_MAX_ITER; ``tol`` and ``max_iter`` then do not
+    apply, and ``converged`` reports residual <= FAST_TOL).
+
+    Cost: each alternation touches n_x * n_y * n_clusters entries per beta. A random 64x8 joint on 80
+    betas takes ~12 s with the default effort and ~0.2 s with ``effort="fast"`` on one CPU core;
+    512x16 takes ~9 s fast (benchmarks/bench_ib.py). For n_x in the hundreds and the default effort
+    pass a smaller ``n_clusters``: the curve is then optimal among encoders with at most that many
+    clusters, which binds at large beta (``n_clusters`` of the result shows where it saturates).
     """
     check_method(method)
     check_units(units)
@@ -213,8 +231,12 @@ def ib_curve(
     b = np.atleast_1d(b)
     if b.size == 0:
         raise ValueError("betas is empty; pass at least one beta")
+    if effort not in EFFORTS:
+        raise ValueError(f"effort must be one of {EFFORTS}, got {effort!r}")
     if not (reverse or forward):
         raise ValueError("at least one of reverse=True or forward=True is needed")
+    if effort == "fast" and not reverse:
+        raise ValueError("effort='fast' runs the reverse sweep only; it needs reverse=True")
     max_iter = check_positive_int(max_iter, "max_iter")
     if not (np.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
@@ -237,6 +259,9 @@ def ib_curve(
         q_rev = q_eye
     else:
         q_rev = rng.dirichlet(np.ones(capacity), size=n_x)
+    if effort == "fast":
+        encoders, n_iter, residual = _fast_sweep(ann, q_rev, betas_sorted)
+        return _finish(ann, encoders, betas_sorted, n_iter, residual, FAST_TOL, units, locate_transitions, transition_rtol)
     for k in range(n_b):
         jobs = []
         if forward:
@@ -284,7 +309,32 @@ def ib_curve(
     log_q = be.asarray(np.log(_pad(chosen, width)))
     log_q, n_iter, residual = iterate(be, log_q, ann.bp_x, ann.bp_y, be.asarray(betas_sorted), method, tol, max_iter)
     q_all = np.exp(be.to_numpy(log_q))
-    encoders = tuple(compact(q_all[i], p_x, p_y_given_x, method, MASS_TOL, MERGE_TOL) for i in range(n_b))
+    encoders = [compact(q_all[i], p_x, p_y_given_x, method, MASS_TOL, MERGE_TOL) for i in range(n_b)]
+    return _finish(ann, encoders, betas_sorted, n_iter, residual, tol, units, locate_transitions, transition_rtol)
+
+
+def _fast_sweep(ann: _Annealer, q_start: np.ndarray, betas_sorted: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """effort="fast": the reverse sweep from ``q_start`` at the largest beta down, each beta
+    warm-started from the one above, stopped at FAST_TOL / FAST_OBJ_TOL / FAST_MAX_ITER and compacted."""
+    be, n_b = ann.be, betas_sorted.size
+    encoders: list[np.ndarray] = [q_start] * n_b
+    n_iter, residual = np.zeros(n_b, dtype=np.int64), np.zeros(n_b)
+    q = q_start
+    for k in range(n_b - 1, -1, -1):
+        start = _pad([q], q.shape[1])
+        beta = betas_sorted[k : k + 1]
+        start_obj = np.asarray(objective_nats(ann.method, ann.p_x, ann.p_y_given_x, start, beta), dtype=np.float64)
+        log_q, it, res = iterate(be, be.asarray(np.log(start)), ann.bp_x, ann.bp_y, be.asarray(beta), ann.method,
+                                 FAST_TOL, FAST_MAX_ITER, obj_tol=FAST_OBJ_TOL, start_objective=start_obj)
+        q = compact(np.exp(be.to_numpy(log_q))[0], ann.p_x, ann.p_y_given_x, ann.method, MASS_TOL, MERGE_TOL)
+        encoders[k], n_iter[k], residual[k] = q, it[0], res[0]
+    return encoders, n_iter, residual
+
+
+def _finish(ann: _Annealer, encoders: list[np.ndarray], betas_sorted: np.ndarray, n_iter: np.ndarray,
+            residual: np.ndarray, tol: float, units: str, locate_transitions: bool, transition_rtol: float) -> IBCurve:
+    """The reported quantities of the chosen encoders, and the located global transitions."""
+    method, p_x, p_y_given_x, n_b = ann.method, ann.p_x, ann.p_y_given_x, betas_sorted.size
     info = [ib_numpy.ib_information(p_x, p_y_given_x, q) for q in encoders]
     i_xt = np.maximum(np.array([float(v[0]) for v in info]), 0.0)
     i_ty = np.maximum(np.array([float(v[1]) for v in info]), 0.0)
@@ -302,7 +352,7 @@ def ib_curve(
                 trans_k.append((int(counts[i]), int(counts[i + 1])))
     return IBCurve(
         method=method, units=units, betas=betas_sorted, i_xt=to_units(i_xt, units), i_ty=to_units(i_ty, units),
-        objective=to_units(objective, units), n_clusters=counts, encoders=encoders, converged=residual <= tol,
+        objective=to_units(objective, units), n_clusters=counts, encoders=tuple(encoders), converged=residual <= tol,
         n_iter=n_iter, residual=residual, transitions=np.array(trans, dtype=np.float64),
         transition_clusters=np.array(trans_k, dtype=np.int64).reshape(-1, 2), transition_rtol=float(transition_rtol),
     )

@@ -113,7 +113,7 @@ def _extrapolate(be: Backend, x0: Any, x1: Any, x2: Any) -> Any:
 
 def iterate(
     be: Backend, log_q: Any, p_x: Any, p_y_given_x: Any, beta: Any, method: str, tol: float, max_iter: int,
-    accelerate: bool = True, obj_tol: float | None = None,
+    accelerate: bool = True, obj_tol: float | None = None, start_objective: np.ndarray | None = None,
 ) -> tuple[Any, np.ndarray, np.ndarray]:
     """Alternate the generated step on a batch of encoders until each residual is <= ``tol``.
 
@@ -131,6 +131,8 @@ def iterate(
     With ``obj_tol`` (accelerated rounds only) a member also stops once a round lowers its objective
     by at most ``obj_tol * max(1, |objective|)``: converged in value, which is all that choosing
     between annealing branches needs (its residual may then still exceed ``tol``).
+    ``start_objective`` (B,), the objective of the starting encoders, lets that happen after the
+    first round (a warm start that one round barely moves).
     """
     step = be.step(method)
     objective = be.objective(method)
@@ -138,7 +140,7 @@ def iterate(
     n_iter = np.zeros(n_batch, dtype=np.int64)
     residual = np.full(n_batch, np.inf)
     active = np.arange(n_batch)
-    last_obj = np.full(n_batch, np.inf)
+    last_obj = np.full(n_batch, np.inf) if start_objective is None else np.array(start_objective, dtype=np.float64)
     while active.size and n_iter[active[0]] < max_iter:
         full = active.size == n_batch
         idx = be.index(active)
@@ -207,7 +209,8 @@ def compact(
     decoders = p_y_given_t[:, order].T  # (K, n_y)
     if decoders.shape[0] ** 2 * decoders.shape[1] <= PAIRWISE_LIMIT:
         gaps = np.max(np.abs(decoders[:, None, :] - decoders[None, :, :]), axis=-1)
-        if not np.any(gaps[np.triu_indices(decoders.shape[0], 1)] <= merge_tol):  # the usual case
+        np.fill_diagonal(gaps, np.inf)
+        if not gaps.min() <= merge_tol:  # no two decoders alike: the usual case
             out = p_t_given_x[:, order]
             return out / out.sum(axis=1, keepdims=True)
     leaders: list[int] = []
