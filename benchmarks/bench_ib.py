@@ -15,8 +15,12 @@ Peers (run in their own environment, see below):
 Peers that would take too long are run on every ``--peer-stride``-th beta; their time per beta is
 reported and scaled to 80 betas (stated in the JSON).
 
+Ours: ``ib_curve`` with ``effort="fast"`` (the reverse annealing sweep alone) on every problem and
+with the default ``effort="optimum"`` up to ``--optimum-max-nx`` (64; at n_x = 512 its capacity of
+512 clusters makes it take hours), each on NumPy and on Torch (CPU).
+
 Environment: ``python3 -m venv /work/venv-bench-ib && /work/venv-bench-ib/bin/pip install embo==1.1.0
-dit torch==2.13.0 numpy scipy sympy==1.14.0 mpmath && /work/venv-bench-ib/bin/pip install --no-deps -e .``
+dit torch==2.13.0 numpy scipy sympy==1.14.0 mpmath threadpoolctl && /work/venv-bench-ib/bin/pip install --no-deps -e .``
 Run: ``/work/venv-bench-ib/bin/python benchmarks/bench_ib.py [--quick]``; writes
 ``benchmarks/results/ib.json``. CPU (float64); ``--device cuda`` adds a torch GPU row.
 """
@@ -37,9 +41,9 @@ from ibtheory.models import random_joint
 from ibtheory.solvers import ib_curve
 
 
-def run_ours(p_xy, betas, backend="numpy", device=None):
+def run_ours(p_xy, betas, backend="numpy", device=None, effort="optimum"):
     t0 = time.perf_counter()
-    curve = ib_curve(p_xy, betas, backend=backend, device=device, locate_transitions=False)
+    curve = ib_curve(p_xy, betas, backend=backend, device=device, locate_transitions=False, effort=effort)
     return time.perf_counter() - t0, curve
 
 
@@ -72,6 +76,18 @@ def run_dit(p_xy, betas, restarts, seed):
     return time.perf_counter() - t0, np.array(out)
 
 
+def _compare(ours, idx, peer_objective, peer_seconds_all_betas, betas):
+    """Per effort: speed-up over the peer (its time scaled to all betas) and objective differences."""
+    out = {}
+    for effort, (seconds, curve) in ours.items():
+        diff = curve.objective[idx] - peer_objective
+        out[effort] = {"speedup_ours_numpy": peer_seconds_all_betas / seconds,
+                       "max_objective_diff": float(diff.max()), "min_objective_diff": float(diff.min()),
+                       "betas_where_ours_worse_by_1e-9": [float(b) for b in betas[idx][diff > 1e-9]],
+                       "objective_diff": diff.tolist()}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -81,6 +97,7 @@ def main() -> None:
     ap.add_argument("--dit-max-nx", type=int, default=64, help="skip dit above this n_x (its distortion is a Python double loop)")
     ap.add_argument("--device", default=None)
     ap.add_argument("--sizes", default="64x8,512x16", help="comma-separated n_x x n_y problems (default: both)")
+    ap.add_argument("--optimum-max-nx", type=int, default=64, help="run effort='optimum' only up to this n_x")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "ib.json"))
     args = ap.parse_args()
     n_beta = 16 if args.quick else 80
@@ -91,34 +108,36 @@ def main() -> None:
     for n_x, n_y in sizes:
         p_xy = random_joint(n_x, n_y, seed=0)
         row = {"problem": f"random_joint({n_x}, {n_y}, seed=0)"}
-        t_np, curve = run_ours(p_xy, betas)
-        row["ours_numpy_s"] = t_np
-        row["ours_max_clusters"] = int(curve.n_clusters.max())
-        row["ours_converged_fraction"] = float(np.mean(curve.converged))
-        t_torch, curve_t = run_ours(p_xy, betas, backend="torch")
-        row["ours_torch_cpu_s"] = t_torch
-        row["numpy_vs_torch_max_objective_gap"] = float(np.max(np.abs(curve.objective - curve_t.objective)))
-        if args.device:
-            t_dev, _ = run_ours(p_xy, betas, backend="torch", device=args.device)
-            row[f"ours_torch_{args.device}_s"] = t_dev
+        ours = {}  # effort -> (seconds, curve) on numpy
+        for effort in ("fast", "optimum"):
+            if effort == "optimum" and n_x > args.optimum_max_nx:
+                row["ours_optimum"] = f"skipped: n_x = {n_x} > --optimum-max-nx (pass n_clusters for such sizes)"
+                continue
+            t_np, curve = run_ours(p_xy, betas, effort=effort)
+            t_torch, curve_t = run_ours(p_xy, betas, backend="torch", effort=effort)
+            ours[effort] = (t_np, curve)
+            row[f"ours_{effort}"] = {
+                "numpy_s": t_np, "torch_cpu_s": t_torch, "max_clusters": int(curve.n_clusters.max()),
+                "converged_fraction": float(np.mean(curve.converged)),
+                "numpy_vs_torch_max_objective_gap": float(np.max(np.abs(curve.objective - curve_t.objective))),
+            }
+            if args.device:
+                t_dev, _ = run_ours(p_xy, betas, backend="torch", device=args.device, effort=effort)
+                row[f"ours_{effort}"][f"torch_{args.device}_s"] = t_dev
+        if "optimum" in ours:
+            gap = ours["fast"][1].objective - ours["optimum"][1].objective
+            row["fast_minus_optimum_objective"] = {"max": float(gap.max()), "min": float(gap.min())}
         stride = 1 if n_x <= 64 else args.peer_stride_large
         idx = np.arange(0, n_beta, stride)
         t_embo, obj_embo = run_embo(p_xy, betas[idx], seed=0)
-        diff = curve.objective[idx] - obj_embo
         row["embo"] = {"betas_run": int(idx.size), "time_s": t_embo, "time_s_scaled_to_all_betas": t_embo * n_beta / idx.size,
-                       "speedup_ours_numpy": t_embo * n_beta / idx.size / t_np,
-                       "max_objective_diff": float(diff.max()), "min_objective_diff": float(diff.min()),
-                       "betas_where_ours_worse_by_1e-9": [float(b) for b in betas[idx][diff > 1e-9]],
-                       "objective_diff": diff.tolist(), "betas": betas[idx].tolist()}
+                       "betas": betas[idx].tolist(), **_compare(ours, idx, obj_embo, t_embo * n_beta / idx.size, betas)}
         if n_x <= args.dit_max_nx:
             idx = np.arange(0, n_beta, args.dit_stride)
             t_dit, obj_dit = run_dit(p_xy, betas[idx], args.dit_restarts, seed=0)
-            diff = curve.objective[idx] - obj_dit
             row["dit"] = {"betas_run": int(idx.size), "restarts": args.dit_restarts, "time_s": t_dit,
-                          "time_s_scaled_to_all_betas": t_dit * n_beta / idx.size,
-                          "speedup_ours_numpy": t_dit * n_beta / idx.size / t_np,
-                          "max_objective_diff": float(diff.max()), "min_objective_diff": float(diff.min()),
-                          "objective_diff": diff.tolist(), "betas": betas[idx].tolist()}
+                          "time_s_scaled_to_all_betas": t_dit * n_beta / idx.size, "betas": betas[idx].tolist(),
+                          **_compare(ours, idx, obj_dit, t_dit * n_beta / idx.size, betas)}
         else:
             row["dit"] = f"skipped: n_x = {n_x} > --dit-max-nx (dit's distortion is a Python loop over n_x^2 pairs per iteration)"
         report["problems"].append(row)
