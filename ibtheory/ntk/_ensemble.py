@@ -210,8 +210,9 @@ def ensemble_prediction(
         cov = np.empty((n_t, m, m))
         for i in range(n_t):
             pg = p * gain[i][None, :]  # Theta_x Theta^{-1} E_t in the eigenbasis
-            cross = pg @ kx_rot.T
-            cov[i] = k_test_test + pg @ k_rot @ pg.T - cross - cross.T
+            # K_xx + G K G^T - G Kx^T - Kx G^T is the symmetric part of K_xx + (G K - 2 Kx) G^T (the
+            # difference is antisymmetric and the symmetrisation below removes it): 3 products, not 4
+            cov[i] = k_test_test + (pg @ k_rot - 2.0 * kx_rot) @ pg.T
     cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
     return EnsemblePrediction(
         times=ts, tau=tau, mean=mean, cov=cov, k_train_train=k_tt, ntk_train_train=th_tt,
