@@ -74,6 +74,12 @@ class Backend:
             return np.max(np.abs(np.exp(new) - np.exp(old)), axis=(-2, -1))
         return self.to_numpy((new.exp() - old.exp()).abs().amax(dim=(-2, -1)))
 
+    def concat(self, a: Any, b: Any) -> Any:
+        """``a`` and ``b`` stacked along the batch (first) axis."""
+        if self.name == "numpy":
+            return np.concatenate([a, b])
+        return self.torch.cat([a, b])
+
     def step(self, method: str) -> Any:
         return step_kernel(self.kernels, method)
 
@@ -154,8 +160,9 @@ def iterate(
             _, _, x2 = step(x1, p_x, p_y_given_x, b)
             xe = _extrapolate(be, x0, x1, x2)
             _, _, x3 = step(xe, p_x, p_y_given_x, b)
-            obj2 = be.to_numpy(objective(p_x, p_y_given_x, _exp(be, x2), b))
-            obj3 = be.to_numpy(objective(p_x, p_y_given_x, _exp(be, x3), b))
+            # both objectives in one call (the kernel's fixed cost dominates on small problems)
+            both = be.to_numpy(objective(p_x, p_y_given_x, _exp(be, be.concat(x2, x3)), be.concat(b, b)))
+            obj2, obj3 = both[: x2.shape[0]], both[x2.shape[0] :]
             use3 = np.isfinite(obj3) & (obj3 <= obj2)
             res2 = be.max_change(x2, x1)
             res3 = be.max_change(x3, xe)
