@@ -36,6 +36,7 @@ from ..numeric import (
     as_generator,
     check_beta,
     check_joint,
+    check_positive,
     check_positive_int,
     check_units,
     to_units,
@@ -238,10 +239,8 @@ def ib_curve(
     if effort == "fast" and not reverse:
         raise ValueError("effort='fast' runs the reverse sweep only; it needs reverse=True")
     max_iter = check_positive_int(max_iter, "max_iter")
-    if not (np.isfinite(tol) and tol > 0):
-        raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
-    if not (np.isfinite(transition_rtol) and transition_rtol > 0):
-        raise ValueError(f"transition_rtol must be a finite number > 0, got {transition_rtol!r}")
+    tol = check_positive(tol, "tol")
+    transition_rtol = check_positive(transition_rtol, "transition_rtol")
     betas_sorted = np.sort(b)
     p_x, p_y_given_x = marginals(joint)
     n_x = joint.shape[0]

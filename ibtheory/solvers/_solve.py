@@ -17,6 +17,7 @@ from ..numeric import (
     as_generator,
     check_beta,
     check_joint,
+    check_positive,
     check_positive_int,
     check_units,
     to_units,
@@ -127,8 +128,7 @@ def _solve(p_xy: Any, beta: Any, method: str, *, n_clusters: Any, init: Any, n_r
     check_units(units)
     n_restarts = check_positive_int(n_restarts, "n_restarts")
     max_iter = check_positive_int(max_iter, "max_iter")
-    if not (np.isfinite(tol) and tol > 0):
-        raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
+    tol = check_positive(tol, "tol")
     p_x, p_y_given_x = marginals(joint)
     n_x = joint.shape[0]
     if init is not None:
