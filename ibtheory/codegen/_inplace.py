@@ -37,7 +37,7 @@ _UNARY = {
 
 
 class _InPlacePrinter:
-    """Emits the statements of one kernel; ``slots`` counts the scratch arrays it needs."""
+    """Emits the statements of one kernel; ``n_slots`` counts the scratch arrays it needs."""
 
     def __init__(self, printer: Any, axes: Mapping[str, frozenset[str]]):
         self.printer = printer
