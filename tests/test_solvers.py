@@ -6,11 +6,14 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 import ibtheory
 from ibtheory._generated import ib_numpy
 from ibtheory.models import exponential_family_data, genib_toy, random_joint
 from ibtheory.solvers import ib_curve, solve_dual_ib, solve_dual_ib_expfam, solve_ib
+from ibtheory.solvers._engine import compact
 from ibtheory.solvers._expfam import expfam_conditional
 
 #: Information identities hold to float64 round-off of sums of ~100 terms.
@@ -23,6 +26,8 @@ OPTIMALITY_ATOL = 1e-7
 #: Slope dI(T;Y)/dI(X;T) = 1/beta from central differences with relative beta step 1e-3:
 #: the second-order error is ~ (1e-3)^2 relative; 1e-3 leaves room for the solver tolerance.
 SLOPE_RTOL = 1e-3
+#: compact()'s tolerances in its test: a merge threshold between the perturbations the test draws.
+MASS_TOL_TEST, MERGE_TOL_TEST = 1e-8, 1e-5
 
 P6X3 = random_joint(6, 3, concentration=0.7, seed=1)
 
@@ -142,6 +147,52 @@ def test_ib_objective_never_increases_along_the_iteration():
         _, _, log_q = ib_numpy.ib_step(log_q, p_x, p_yx, 3.0)
         objs.append(float(ib_numpy.ib_lagrangian(p_x, p_yx, np.exp(log_q), 3.0)))
     assert np.all(np.diff(objs) <= ROUNDOFF)
+
+
+def _compact_oracle(q, p_x, p_yx, method, mass_tol, merge_tol):
+    """Literal compaction: decoders from their definitions, all pairs compared, clusters by mass."""
+    p_xt = p_x[:, None] * q
+    p_t = p_xt.sum(0)
+    p_x_given_t = p_xt / np.maximum(p_t, 1e-300)
+    if method == "ib":
+        dec = p_x_given_t.T @ p_yx  # (K, n_y): sum_x p(x|t) p(y|x)
+    else:
+        dec = np.exp(p_x_given_t.T @ np.log(np.maximum(p_yx, 1e-300)))  # geometric mean (theory.md 3.2)
+        dec /= dec.sum(1, keepdims=True)
+    order = [k for k in np.argsort(-p_t, kind="stable") if p_t[k] > mass_tol]
+    groups: list[list[int]] = []
+    for k in order:
+        for g in groups:
+            if np.max(np.abs(dec[g[0]] - dec[k])) <= merge_tol:
+                g.append(k)
+                break
+        else:
+            groups.append([k])
+    out = np.stack([q[:, g].sum(1) for g in groups], axis=1)
+    gaps = [np.max(np.abs(dec[a] - dec[b])) for i, a in enumerate(order) for b in order[i + 1 :]]
+    return out / out.sum(1, keepdims=True), np.array(gaps)
+
+
+@given(
+    n_x=st.integers(2, 7), n_y=st.integers(2, 4), k=st.integers(1, 6), seed=st.integers(0, 2**32 - 1),
+    copies=st.lists(st.tuples(st.integers(0, 5), st.sampled_from([0.0, 1e-9, 1e-4, 1e-2])), max_size=5),
+    method=st.sampled_from(["ib", "dualib"]),
+)
+def test_compact_merges_exactly_the_clusters_a_literal_pairwise_oracle_merges(n_x, n_y, k, seed, copies, method):
+    # copies of a cluster (scaled, then perturbed by a relative amount) have equal or nearby decoders
+    rng = np.random.default_rng(seed)
+    p_xy = random_joint(n_x, n_y, seed=seed)
+    p_x, p_yx = p_xy.sum(1), p_xy / p_xy.sum(1, keepdims=True)
+    cols = [rng.dirichlet(np.ones(n_x)) for _ in range(k)]
+    for src, eps in copies:
+        cols.append(cols[src % k] * rng.uniform(0.2, 2.0) * (1 + eps * rng.uniform(-1, 1, n_x)))
+    q = np.stack(cols, axis=1)
+    q /= q.sum(1, keepdims=True)
+    expected, gaps = _compact_oracle(q, p_x, p_yx, method, MASS_TOL_TEST, MERGE_TOL_TEST)
+    assume(np.all(np.abs(gaps - MERGE_TOL_TEST) > 1e-9))  # no pair on the threshold (rounding decides)
+    got = compact(q, p_x, p_yx, method, MASS_TOL_TEST, MERGE_TOL_TEST)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=0, atol=ROUNDOFF)
 
 
 # ------------------------------------------------------------------------------ dualIB oracles (3.7)

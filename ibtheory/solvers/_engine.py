@@ -189,11 +189,6 @@ def _exp(be: Backend, a: Any) -> Any:
     return np.exp(a) if be.name == "numpy" else a.exp()
 
 
-#: compact() first compares all pairs of decoders at once when K^2 n_y is at most this (no merge
-#: is the usual case); larger sets go straight to the one-cluster-at-a-time grouping.
-PAIRWISE_LIMIT = 2_000_000
-
-
 def compact(
     p_t_given_x: np.ndarray, p_x: np.ndarray, p_y_given_x: np.ndarray, method: str, mass_tol: float, merge_tol: float
 ) -> np.ndarray:
@@ -214,12 +209,9 @@ def compact(
     # Each cluster (by decreasing mass) joins the first group whose leader's decoder is within
     # merge_tol, else leads a new group; one vectorised comparison against all leaders per cluster.
     decoders = p_y_given_t[:, order].T  # (K, n_y)
-    if decoders.shape[0] ** 2 * decoders.shape[1] <= PAIRWISE_LIMIT:
-        gaps = np.max(np.abs(decoders[:, None, :] - decoders[None, :, :]), axis=-1)
-        np.fill_diagonal(gaps, np.inf)
-        if not gaps.min() <= merge_tol:  # no two decoders alike: the usual case
-            out = p_t_given_x[:, order]
-            return out / out.sum(axis=1, keepdims=True)
+    if not _any_close(decoders, merge_tol):  # no two decoders alike: the usual case
+        out = p_t_given_x[:, order]
+        return out / out.sum(axis=1, keepdims=True)
     leaders: list[int] = []
     group_of = np.empty(order.size, dtype=np.int64)
     for k in range(order.size):
@@ -236,6 +228,32 @@ def compact(
         out = np.zeros((p_t_given_x.shape[0], len(leaders)))
         np.add.at(out.T, group_of, p_t_given_x[:, order].T)
     return out / out.sum(axis=1, keepdims=True)
+
+
+#: Added to the screening tolerance of _any_close: far above the rounding of a projection of
+#: probabilities (~1e-16), far below any merge tolerance in use (1e-5).
+SCREEN_SLACK = 1e-12
+
+
+def _any_close(decoders: np.ndarray, tol: float) -> bool:
+    """Whether two rows of ``decoders`` (K, n_y) are within ``tol`` in max-abs distance.
+
+    In O(K log K) plus the near pairs: with weights w, |w|_1 = 1, |w.(a - b)| <= max|a - b|, so only
+    pairs whose projections lie within ``tol`` (plus SCREEN_SLACK for their rounding) can be close;
+    in sorted projection order those are the pairs at offsets 1, 2, ... until an offset has none.
+    The weights are not constant because each decoder sums to 1 over y.
+    """
+    w = np.arange(1.0, decoders.shape[1] + 1.0)
+    proj = decoders @ (w / w.sum())
+    rows = decoders[np.argsort(proj)]
+    proj = np.sort(proj)
+    for d in range(1, rows.shape[0]):
+        near = np.flatnonzero(proj[d:] - proj[:-d] <= tol + SCREEN_SLACK)
+        if near.size == 0:
+            return False
+        if np.any(np.max(np.abs(rows[near + d] - rows[near]), axis=1) <= tol):
+            return True
+    return False
 
 
 def effective_clusters(p_t_given_x: np.ndarray, p_x: np.ndarray, p_y_given_x: np.ndarray, method: str,
