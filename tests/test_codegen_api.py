@@ -236,3 +236,32 @@ def test_runtime_xlogy_has_scipy_xlogy_values_everywhere(xs, ys):
     with np.errstate(all="ignore"):
         want = scipy.special.xlogy(a, b)
     np.testing.assert_array_equal(_xlogy(a, b), want)
+
+
+@given(
+    n=st.integers(1, 4),
+    masks=st.tuples(st.integers(1, 15), st.integers(1, 15)),
+    k=st.integers(0, 3),
+    batches=st.sampled_from([((), ()), ((2,), ()), ((), (3,)), ((2, 1), (3,))]),
+    drop_leading=st.booleans(),
+)
+def test_runtime_contract_equals_the_sum_of_products(n, masks, k, batches, drop_leading):
+    """_contract (one matmul through static views where at most one free axis per operand remains,
+    reshapes otherwise) against the literal sum over k of a * b, for every mask pair of up to 4
+    index axes, batch axes on either side, and operands given without their leading size-1 axes."""
+    from ibtheory.codegen._runtime_numpy import _contract
+
+    mask_a, mask_b = masks[0] % (1 << n), masks[1] % (1 << n)
+    k = k % n
+    mask_a, mask_b = mask_a | 1 << k, mask_b | 1 << k  # both operands carry the contracted axis
+    sizes = [4, 3, 5, 2][:n]
+    rng = np.random.default_rng(0)
+    a = rng.random(batches[0] + tuple(sizes[i] if mask_a >> i & 1 else 1 for i in range(n)))
+    b = rng.random(batches[1] + tuple(sizes[i] if mask_b >> i & 1 else 1 for i in range(n)))
+    want = np.sum(a * b, axis=k - n, keepdims=True)
+    if drop_leading and not batches[0]:  # leading size-1 index axes may be absent in an operand
+        while a.ndim > 1 and a.shape[0] == 1:
+            a = a[0]
+    got = _contract(a, b, mask_a, mask_b, k, n)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=ELEMENTARY_RTOL * max(sizes))

@@ -130,6 +130,25 @@ def test_functional_kernels_match_50_digit_mpmath(name, problem, beta):
     assert abs(float(got) - ref) <= STEP_ROUNDING_FACTOR * EPS * (1 + abs(ref) + beta * 10)
 
 
+@pytest.mark.parametrize("method", ["ib", "dualib"])
+@settings(max_examples=10)
+@given(problem=problems, beta=betas)
+def test_point_kernel_matches_50_digit_mpmath(method, problem, beta):
+    """ib_point / dual_ib_point against the references of the step (p(t), decoder) and of the
+    functionals (I(X;T), Markov I(T;Y), and the objective as i_xt + beta * slope)."""
+    v = _values(problem, beta)
+    kernel = ib_numpy.ib_point if method == "ib" else ib_numpy.dual_ib_point
+    p_t, p_y_given_t, i_xt, i_ty, slope = kernel(v["p_x"], v["p_y_given_x"], v["p_t_given_x"])
+    step_ref = _step_reference(method)
+    for got, name in ((p_t, "p_t"), (p_y_given_t, "p_y_given_t")):
+        ref = _reference(step_ref[name], v)
+        assert np.all(np.abs(got - ref) <= _step_tolerance(v, ref, method)), f"{name}: {np.max(np.abs(got - ref))}"
+    objective = "ib_objective" if method == "ib" else "dual_objective"
+    for got, name in ((i_xt, "i_xt"), (i_ty, "i_ty"), (i_xt + beta * slope, objective)):
+        ref = float(_reference(_functional_reference(name), v))
+        assert abs(float(got) - ref) <= STEP_ROUNDING_FACTOR * EPS * (1 + abs(ref) + beta * 10), name
+
+
 @settings(max_examples=5)
 @given(problem=st.tuples(simplices(N_X, min_mass=1e-3), conditionals(N_X, N_Y), conditionals(N_X, N_T)), beta=log_uniform(0.1, 50))
 def test_dual_functional_kernel_equals_the_derivations_objective(problem, beta):
@@ -147,13 +166,14 @@ def _random_problem(rng: np.random.Generator, n_x: int, n_y: int, n_t: int, batc
     return log_q, p_x, p / p_x[:, None]
 
 
-@pytest.mark.parametrize("name", ["ib_step", "dual_ib_step"])
+@pytest.mark.parametrize("name", ["ib_step", "dual_ib_step", "ib_point", "dual_ib_point"])
 def test_numpy_and_torch_kernels_agree_to_1e_12(name):
     rng = np.random.default_rng(0)
     log_q, p_x, p_y_given_x = _random_problem(rng, 7, 4, 5, batch=(6,))
     beta_batch = np.logspace(-3, 4, 6)
-    a = getattr(ib_numpy, name)(log_q, p_x, p_y_given_x, beta_batch)
-    b = getattr(ib_torch, name)(*(torch.tensor(v) for v in (log_q, p_x, p_y_given_x, beta_batch)))
+    args = (log_q, p_x, p_y_given_x, beta_batch) if name.endswith("step") else (p_x, p_y_given_x, np.exp(log_q))
+    a = getattr(ib_numpy, name)(*args)
+    b = getattr(ib_torch, name)(*(torch.tensor(v) for v in args))
     for x_np, x_t in zip(a, b, strict=True):
         np.testing.assert_allclose(x_t.numpy(), x_np, rtol=BACKEND_RTOL, atol=BACKEND_RTOL)
 

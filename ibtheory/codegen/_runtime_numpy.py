@@ -21,9 +21,10 @@ def _as_array(value: Any) -> numpy.ndarray:
 
 def _logsumexp(a: numpy.ndarray, axis: int) -> numpy.ndarray:
     """log sum exp over ``axis`` (kept), shifted by the max; all -inf gives -inf, not NaN."""
-    m = numpy.max(a, axis=axis, keepdims=True)
-    m = numpy.where(numpy.isfinite(m), m, 0.0)
-    return numpy.log(numpy.sum(numpy.exp(a - m), axis=axis, keepdims=True)) + m
+    m = numpy.maximum.reduce(a, axis=axis, keepdims=True)  # ufunc methods: no Python wrapper per call
+    if not numpy.isfinite(m).all():
+        m = numpy.where(numpy.isfinite(m), m, 0.0)
+    return numpy.log(numpy.add.reduce(numpy.exp(a - m), axis=axis, keepdims=True)) + m
 
 
 def _logdet_pd(s: numpy.ndarray) -> numpy.ndarray:
@@ -73,8 +74,45 @@ def _squeeze_to(a: numpy.ndarray, axes: tuple[int, ...], n: int) -> numpy.ndarra
     return a[_squeeze_index(axes, n)]
 
 
+@functools.cache
+def _matrix_views(mask_a: int, mask_b: int, k: int, n: int) -> tuple | None:
+    """Static indexing for a contraction that is a matmul with at most one free axis per operand
+    (the IB kernels' case): index tuples that view ``a`` as (..., R_a, K) and ``b`` as (..., K, R_b)
+    with size-1 axes dropped or inserted (no copies), and that put the (..., R_a, R_b) product back
+    into the aligned layout. None when the general path is needed."""
+    p = plan(mask_a, mask_b, k, n)
+    if not p.matmul or len(p.rest_a) > 1 or len(p.rest_b) > 1:
+        return None
+    keep_a, keep_b = set(p.rest_a) | {k}, set(p.rest_b) | {k}
+    idx_a: list = [slice(None) if i in keep_a else 0 for i in range(n)]
+    idx_b: list = [slice(None) if i in keep_b else 0 for i in range(n)]
+    if not p.rest_a:
+        idx_a.insert(k, None)  # (..., 1, K)
+    if not p.rest_b:
+        idx_b.insert(k + 1, None)  # (..., K, 1)
+    swap_a = bool(p.rest_a) and p.rest_a[0] > k
+    swap_b = bool(p.rest_b) and p.rest_b[0] < k
+    res_idx = (Ellipsis, slice(None) if p.rest_a else 0, slice(None) if p.rest_b else 0)
+    swap_out = bool(p.rest_a) and bool(p.rest_b) and p.rest_a[0] > p.rest_b[0]
+    out_idx = (Ellipsis, *(slice(None) if i in p.out_axes else None for i in range(n)))
+    return (Ellipsis, *idx_a), swap_a, (Ellipsis, *idx_b), swap_b, res_idx, swap_out, out_idx
+
+
+def _aligned(a: Any, n: int) -> numpy.ndarray:
+    if not isinstance(a, numpy.ndarray):
+        a = numpy.asarray(a)
+    return a if a.ndim >= n else a.reshape((1,) * (n - a.ndim) + a.shape)
+
+
 def _contract(a: numpy.ndarray, b: numpy.ndarray, mask_a: int, mask_b: int, k: int, n: int) -> numpy.ndarray:
     """sum over index axis ``k`` of a * b for aligned operands, as one matmul when possible."""
+    views = _matrix_views(mask_a, mask_b, k, n)
+    if views is not None:  # the short path: views and one matmul, no reshapes
+        idx_a, swap_a, idx_b, swap_b, res_idx, swap_out, out_idx = views
+        sa = _aligned(a, n)[idx_a]
+        sb = _aligned(b, n)[idx_b]
+        res = numpy.matmul(sa.swapaxes(-1, -2) if swap_a else sa, sb.swapaxes(-1, -2) if swap_b else sb)[res_idx]
+        return (res.swapaxes(-1, -2) if swap_out else res)[out_idx]
     p = plan(mask_a, mask_b, k, n)
     sa, sb = _squeeze_to(a, p.axes_a, n), _squeeze_to(b, p.axes_b, n)
     if not p.matmul:
@@ -103,7 +141,7 @@ def _xlogy(x: Any, y: Any) -> numpy.ndarray:
     with numpy.errstate(divide="ignore", invalid="ignore"):
         out = numpy.multiply(x, numpy.log(y))
     zero = numpy.equal(x, 0)
-    if numpy.any(zero):  # rare in the solvers: skip the masking passes when no x is 0
+    if zero.any():  # rare in the solvers: skip the masking passes when no x is 0
         out = numpy.where(zero & ~numpy.isnan(y), 0.0, out)
     return out
 
@@ -113,7 +151,7 @@ def _sum_xlogy(a: numpy.ndarray, b: numpy.ndarray, mask_a: int, mask_b: int, k: 
     meets b == 0 the sum is -inf (a > 0) or +inf (a < 0), exactly as the elementwise form."""
     zero = b == 0
     out = _contract(a, numpy.log(numpy.where(zero, 1.0, b)), mask_a, mask_b, k, n)
-    if numpy.any(zero):
+    if zero.any():
         z = zero.astype(out.dtype)
         pos = _contract((a > 0).astype(out.dtype), z, mask_a, mask_b, k, n) > 0
         neg = _contract((a < 0).astype(out.dtype), z, mask_a, mask_b, k, n) > 0

@@ -41,7 +41,7 @@ from ..numeric import (
     check_units,
     to_units,
 )
-from ._engine import Backend, compact, iterate
+from ._engine import Backend, compact, iterate, point_kernel
 from ._solve import (
     DEFAULT_TOL,
     MASS_TOL,
@@ -49,7 +49,6 @@ from ._solve import (
     check_method,
     check_n_clusters,
     marginals,
-    objective_nats,
 )
 
 #: Tolerance of the annealing sweeps (each beta is polished to ``tol`` afterwards).
@@ -83,10 +82,13 @@ BATCH_WIDTH_SLACK = 8
 #: Relative precision (in beta) to which global transitions are located.
 TRANSITION_RTOL = 1e-3
 #: effort="fast": residual tolerance, relative flat-objective tolerance and alternation cap per beta
-#: of the single reverse sweep, comparable to embo's default stopping rule (relative change of the
-#: cost below 1e-3, at most 100 alternations, 3 restarts per beta).
+#: of the single reverse sweep, after embo's default stopping rule (relative change of the cost below
+#: rtol = 1e-3 between alternations, at most 100 alternations, 3 restarts per beta); ours compares
+#: accelerated rounds of 3 alternations. On random 64x8 joints 1e-3 instead of 1e-4 took a third fewer
+#: alternations and left the curve within 9e-4 nats of the optimum (4e-4 with 1e-4), still at or
+#: below embo's objective at every beta (benchmarks/bench_ib.py).
 FAST_TOL = 1e-3
-FAST_OBJ_TOL = 1e-4
+FAST_OBJ_TOL = 1e-3
 FAST_MAX_ITER = 30
 EFFORTS = ("optimum", "fast")
 
@@ -135,6 +137,7 @@ class _Annealer:
         self.p_x, self.p_y_given_x = p_x, p_y_given_x
         self.bp_x, self.bp_y = be.asarray(p_x), be.asarray(p_y_given_x)
         self.tol, self.max_iter, self.obj_tol = tol, max_iter, obj_tol
+        self.point = point_kernel(ib_numpy, method)
 
     def solve_many(self, jobs: list[tuple[np.ndarray, float]]) -> list[tuple[np.ndarray, float]]:
         """Solve each (encoder, beta) job; jobs of very different widths run in separate batches."""
@@ -159,9 +162,17 @@ class _Annealer:
         q_all = np.exp(self.be.to_numpy(log_q))
         out = []
         for i, beta in enumerate(betas):
-            q = compact(q_all[i], self.p_x, self.p_y_given_x, self.method, MASS_TOL, MERGE_TOL)
-            out.append((q, float(objective_nats(self.method, self.p_x, self.p_y_given_x, q, beta))))
+            q, point = self.compact(q_all[i])
+            out.append((q, float(point[2] + beta * point[4])))
         return out
+
+    def compact(self, q: np.ndarray) -> tuple[np.ndarray, tuple]:
+        """The compacted encoder and its generated point summary (p(t), decoder, I(X;T), I(T;Y), slope)."""
+        point = self.point(self.p_x, self.p_y_given_x, q)
+        out = compact(q, self.p_x, self.p_y_given_x, self.method, MASS_TOL, MERGE_TOL, point)
+        if out.shape != q.shape:  # clusters dropped or merged: summarise the compacted encoder
+            point = self.point(self.p_x, self.p_y_given_x, out)
+        return out, point
 
     def solve(self, q: np.ndarray, beta: float) -> tuple[np.ndarray, float]:
         return self.solve_many([(q, beta)])[0]
@@ -220,8 +231,8 @@ def ib_curve(
     apply, and ``converged`` reports residual <= FAST_TOL).
 
     Cost: each alternation touches n_x * n_y * n_clusters entries per beta. A random 64x8 joint on 80
-    betas takes ~9 s with the default effort and ~0.2 s with ``effort="fast"`` on one CPU core;
-    512x16 takes ~6.5 s fast (benchmarks/bench_ib.py). For n_x in the hundreds and the default effort
+    betas takes 9-21 s with the default effort and 0.17-0.23 s with ``effort="fast"`` on one CPU core
+    (two machines); 512x16 takes ~6.3 s fast (benchmarks/bench_ib.py). For n_x in the hundreds and the default effort
     pass a smaller ``n_clusters``: the curve is then optimal among encoders with at most that many
     clusters, which binds at large beta (``n_clusters`` of the result shows where it saturates).
     """
@@ -259,8 +270,9 @@ def ib_curve(
     else:
         q_rev = rng.dirichlet(np.ones(capacity), size=n_x)
     if effort == "fast":
-        encoders, n_iter, residual = _fast_sweep(ann, q_rev, betas_sorted)
-        return _finish(ann, encoders, betas_sorted, n_iter, residual, FAST_TOL, units, locate_transitions, transition_rtol)
+        encoders, points, n_iter, residual = _fast_sweep(ann, q_rev, betas_sorted)
+        return _finish(ann, encoders, betas_sorted, n_iter, residual, FAST_TOL, units, locate_transitions, transition_rtol,
+                       points)
     for k in range(n_b):
         jobs = []
         if forward:
@@ -308,36 +320,43 @@ def ib_curve(
     log_q = be.asarray(np.log(_pad(chosen, width)))
     log_q, n_iter, residual = iterate(be, log_q, ann.bp_x, ann.bp_y, be.asarray(betas_sorted), method, tol, max_iter)
     q_all = np.exp(be.to_numpy(log_q))
-    encoders = [compact(q_all[i], p_x, p_y_given_x, method, MASS_TOL, MERGE_TOL) for i in range(n_b)]
-    return _finish(ann, encoders, betas_sorted, n_iter, residual, tol, units, locate_transitions, transition_rtol)
+    encoders, points = zip(*(ann.compact(q_all[i]) for i in range(n_b)), strict=True)
+    return _finish(ann, list(encoders), betas_sorted, n_iter, residual, tol, units, locate_transitions, transition_rtol,
+                   list(points))
 
 
-def _fast_sweep(ann: _Annealer, q_start: np.ndarray, betas_sorted: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+def _fast_sweep(ann: _Annealer, q_start: np.ndarray, betas_sorted: np.ndarray) -> tuple[list[np.ndarray], list[tuple], np.ndarray, np.ndarray]:
     """effort="fast": the reverse sweep from ``q_start`` at the largest beta down, each beta
-    warm-started from the one above, stopped at FAST_TOL / FAST_OBJ_TOL / FAST_MAX_ITER and compacted."""
+    warm-started from the one above, stopped at FAST_TOL / FAST_OBJ_TOL / FAST_MAX_ITER and compacted.
+
+    Returns the encoders, their point summaries (:meth:`_Annealer.compact`), alternations and
+    residuals. The objective is affine in beta at a fixed encoder, so the start objective of each
+    beta comes from the summary of the solution above it (no extra pass).
+    """
     be, n_b = ann.be, betas_sorted.size
     encoders: list[np.ndarray] = [q_start] * n_b
+    points: list[tuple] = [()] * n_b
     n_iter, residual = np.zeros(n_b, dtype=np.int64), np.zeros(n_b)
-    q = q_start
+    q, point = ann.compact(q_start)
     for k in range(n_b - 1, -1, -1):
-        start = _pad([q], q.shape[1])
         beta = betas_sorted[k : k + 1]
-        start_obj = np.asarray(objective_nats(ann.method, ann.p_x, ann.p_y_given_x, start, beta), dtype=np.float64)
-        log_q, it, res = iterate(be, be.asarray(np.log(start)), ann.bp_x, ann.bp_y, be.asarray(beta), ann.method,
-                                 FAST_TOL, FAST_MAX_ITER, obj_tol=FAST_OBJ_TOL, start_objective=start_obj)
-        q = compact(np.exp(be.to_numpy(log_q))[0], ann.p_x, ann.p_y_given_x, ann.method, MASS_TOL, MERGE_TOL)
-        encoders[k], n_iter[k], residual[k] = q, it[0], res[0]
-    return encoders, n_iter, residual
+        start_obj = np.array([point[2] + beta[0] * point[4]], dtype=np.float64)
+        log_q, it, res = iterate(be, be.asarray(np.log(_pad([q], q.shape[1]))), ann.bp_x, ann.bp_y, be.asarray(beta),
+                                 ann.method, FAST_TOL, FAST_MAX_ITER, obj_tol=FAST_OBJ_TOL, start_objective=start_obj)
+        q, point = ann.compact(np.exp(be.to_numpy(log_q))[0])
+        encoders[k], points[k], n_iter[k], residual[k] = q, point, it[0], res[0]
+    return encoders, points, n_iter, residual
 
 
 def _finish(ann: _Annealer, encoders: list[np.ndarray], betas_sorted: np.ndarray, n_iter: np.ndarray,
-            residual: np.ndarray, tol: float, units: str, locate_transitions: bool, transition_rtol: float) -> IBCurve:
-    """The reported quantities of the chosen encoders, and the located global transitions."""
-    method, p_x, p_y_given_x, n_b = ann.method, ann.p_x, ann.p_y_given_x, betas_sorted.size
-    info = [ib_numpy.ib_information(p_x, p_y_given_x, q) for q in encoders]
-    i_xt = np.maximum(np.array([float(v[0]) for v in info]), 0.0)
-    i_ty = np.maximum(np.array([float(v[1]) for v in info]), 0.0)
-    objective = np.array([float(objective_nats(method, p_x, p_y_given_x, q, beta)) for q, beta in zip(encoders, betas_sorted, strict=False)])
+            residual: np.ndarray, tol: float, units: str, locate_transitions: bool, transition_rtol: float,
+            points: list[tuple]) -> IBCurve:
+    """The reported quantities of the chosen encoders (from their point summaries,
+    :meth:`_Annealer.compact`), and the located global transitions."""
+    method, n_b = ann.method, betas_sorted.size
+    i_xt = np.maximum(np.array([float(v[2]) for v in points]), 0.0)
+    i_ty = np.maximum(np.array([float(v[3]) for v in points]), 0.0)
+    objective = np.array([float(v[2] + beta * v[4]) for v, beta in zip(points, betas_sorted, strict=True)])
     counts = np.array([q.shape[1] for q in encoders], dtype=np.int64)
 
     trans: list[float] = []

@@ -32,6 +32,12 @@ def objective_kernel(kernels: Any, method: str) -> Any:
     return kernels.ib_lagrangian if method == "ib" else kernels.dual_ib_functional
 
 
+def point_kernel(kernels: Any, method: str) -> Any:
+    """The generated one-pass summary of an encoder: ``ib_point`` or ``dual_ib_point``
+    (p(t), decoder, I(X;T), I(T;Y), d objective / d beta)."""
+    return kernels.ib_point if method == "ib" else kernels.dual_ib_point
+
+
 class Backend:
     """Array namespace of one backend: the generated kernels plus the few array ops the loop needs."""
 
@@ -71,7 +77,7 @@ class Backend:
     def max_change(self, new: Any, old: Any) -> np.ndarray:
         """max_{x,t} |exp(new) - exp(old)| per batch member (the stated residual)."""
         if self.name == "numpy":
-            return np.max(np.abs(np.exp(new) - np.exp(old)), axis=(-2, -1))
+            return np.maximum.reduce(np.abs(np.exp(new) - np.exp(old)), axis=(-2, -1))
         return self.to_numpy((new.exp() - old.exp()).abs().amax(dim=(-2, -1)))
 
     def concat(self, a: Any, b: Any) -> Any:
@@ -95,13 +101,17 @@ def _extrapolate(be: Backend, x0: Any, x1: Any, x2: Any) -> Any:
     """
     if be.name == "numpy":
         fin = np.isfinite(x0) & np.isfinite(x1) & np.isfinite(x2)
-        r = np.where(fin, x1 - np.where(fin, x0, 0.0), 0.0)
-        v = np.where(fin, x2 - 2 * np.where(fin, x1, 0.0) + np.where(fin, x0, 0.0), 0.0)
+        all_finite = bool(fin.all())  # the usual case: no masking passes
+        if not all_finite:
+            x0, x1, x2 = (np.where(fin, a, 0.0) for a in (x0, x1, x2))
+        r = x1 - x0
+        v = x2 - 2 * x1 + x0
         nr = np.sqrt(np.sum(r * r, axis=(-2, -1)))
         nv = np.sqrt(np.sum(v * v, axis=(-2, -1)))
-        alpha = -np.maximum(1.0, nr / np.maximum(nv, 1e-300))
-        alpha = np.minimum(alpha, -1.0)[:, None, None]
-        xe = np.where(fin, np.where(fin, x0, 0.0) - 2 * alpha * r + alpha**2 * v, -np.inf)
+        alpha = -np.maximum(1.0, nr / np.maximum(nv, 1e-300))[:, None, None]
+        xe = x0 - 2 * alpha * r + alpha**2 * v
+        if not all_finite:
+            xe = np.where(fin, xe, -np.inf)
         m = np.max(xe, axis=-1, keepdims=True)
         return xe - (np.log(np.sum(np.exp(xe - m), axis=-1, keepdims=True)) + m)
     torch = be.torch
@@ -153,10 +163,11 @@ def iterate(
         x0 = log_q if full else log_q[idx]
         b = beta if full else beta[idx]
         _, _, x1 = step(x0, p_x, p_y_given_x, b)
-        res = be.max_change(x1, x0)
-        new, steps = x1, 1
         done = np.zeros(active.size, dtype=bool)
-        if accelerate and max_iter - n_iter[active[0]] >= 3:
+        if not (accelerate and max_iter - n_iter[active[0]] >= 3):
+            res = be.max_change(x1, x0)
+            new, steps = x1, 1
+        else:
             _, _, x2 = step(x1, p_x, p_y_given_x, b)
             xe = _extrapolate(be, x0, x1, x2)
             _, _, x3 = step(xe, p_x, p_y_given_x, b)
@@ -164,11 +175,13 @@ def iterate(
             both = be.to_numpy(objective(p_x, p_y_given_x, _exp(be, be.concat(x2, x3)), be.concat(b, b)))
             obj2, obj3 = both[: x2.shape[0]], both[x2.shape[0] :]
             use3 = np.isfinite(obj3) & (obj3 <= obj2)
-            res2 = be.max_change(x2, x1)
-            res3 = be.max_change(x3, xe)
-            res = np.where(use3, res3, res2)
-            pick = be.index(use3.reshape(-1, 1, 1)) if be.name == "torch" else use3[:, None, None]
-            new = be.torch.where(pick, x3, x2) if be.name == "torch" else np.where(pick, x3, x2)
+            if use3.all() or not use3.any():  # the usual case: one branch for the whole batch
+                new, prev = (x3, xe) if use3[0] else (x2, x1)
+            else:
+                pick = be.index(use3.reshape(-1, 1, 1)) if be.name == "torch" else use3[:, None, None]
+                new = be.torch.where(pick, x3, x2) if be.name == "torch" else np.where(pick, x3, x2)
+                prev = be.torch.where(pick, xe, x1) if be.name == "torch" else np.where(pick, xe, x1)
+            res = be.max_change(new, prev)
             steps = 3
             if obj_tol is not None:
                 obj_new = np.where(use3, obj3, obj2)
@@ -190,53 +203,55 @@ def _exp(be: Backend, a: Any) -> Any:
 
 
 def compact(
-    p_t_given_x: np.ndarray, p_x: np.ndarray, p_y_given_x: np.ndarray, method: str, mass_tol: float, merge_tol: float
+    p_t_given_x: np.ndarray, p_x: np.ndarray, p_y_given_x: np.ndarray, method: str, mass_tol: float, merge_tol: float,
+    point: tuple | None = None,
 ) -> np.ndarray:
     """Drop clusters with p(t) <= ``mass_tol`` and merge clusters whose decoders p(y|t) differ by at
     most ``merge_tol`` (max abs); returns the encoder (n_x, K) with clusters sorted by mass.
 
+    ``point``: the output of :func:`point_kernel` for this encoder when the caller has it (its p(t)
+    and decoder are used instead of computing them again).
+
     Merging two clusters with equal decoders leaves I(X;T), I(T;Y) and both objectives unchanged
     (their distortions d(x,t) coincide, so p(t|x) is proportional across them; theory.md 1.5).
     """
-    step = step_kernel(ib_numpy, method)
-    with np.errstate(divide="ignore"):
-        log_q = np.log(p_t_given_x)
-    p_t, p_y_given_t, _ = step(log_q, p_x, p_y_given_x, 1.0)  # beta does not enter p(t), p(y|t)
+    if point is None:
+        point = point_kernel(ib_numpy, method)(p_x, p_y_given_x, p_t_given_x)
+    p_t, p_y_given_t = point[0], point[1]
     order = np.argsort(-p_t, kind="stable")
     order = order[p_t[order] > mass_tol]
     if order.size == 0:
         order = np.argsort(-p_t)[:1]
     # Each cluster (by decreasing mass) joins the first group whose leader's decoder is within
-    # merge_tol, else leads a new group; one vectorised comparison against all leaders per cluster.
+    # merge_tol, else leads a new group. Only the close pairs (found in O(K log K)) can join.
     decoders = p_y_given_t[:, order].T  # (K, n_y)
-    if not _any_close(decoders, merge_tol):  # no two decoders alike: the usual case
+    close = _close_pairs(decoders, merge_tol)
+    if not close:  # no two decoders alike: the usual case
         out = p_t_given_x[:, order]
         return out / out.sum(axis=1, keepdims=True)
-    leaders: list[int] = []
+    earlier: dict[int, list[int]] = {}
+    for i, j in close:
+        earlier.setdefault(max(i, j), []).append(min(i, j))
     group_of = np.empty(order.size, dtype=np.int64)
+    leader_group: dict[int, int] = {}
     for k in range(order.size):
-        if leaders:
-            near = np.flatnonzero(np.max(np.abs(decoders[leaders] - decoders[k]), axis=1) <= merge_tol)
-            if near.size:
-                group_of[k] = near[0]
-                continue
-        group_of[k] = len(leaders)
-        leaders.append(k)
-    if len(leaders) == order.size:
-        out = p_t_given_x[:, order]
-    else:
-        out = np.zeros((p_t_given_x.shape[0], len(leaders)))
-        np.add.at(out.T, group_of, p_t_given_x[:, order].T)
+        joined = [i for i in earlier.get(k, ()) if i in leader_group]
+        if joined:
+            group_of[k] = leader_group[min(joined)]
+        else:
+            group_of[k] = leader_group[k] = len(leader_group)
+    out = np.zeros((p_t_given_x.shape[0], len(leader_group)))
+    np.add.at(out.T, group_of, p_t_given_x[:, order].T)
     return out / out.sum(axis=1, keepdims=True)
 
 
-#: Added to the screening tolerance of _any_close: far above the rounding of a projection of
+#: Added to the screening tolerance of _close_pairs: far above the rounding of a projection of
 #: probabilities (~1e-16), far below any merge tolerance in use (1e-5).
 SCREEN_SLACK = 1e-12
 
 
-def _any_close(decoders: np.ndarray, tol: float) -> bool:
-    """Whether two rows of ``decoders`` (K, n_y) are within ``tol`` in max-abs distance.
+def _close_pairs(decoders: np.ndarray, tol: float) -> list[tuple[int, int]]:
+    """The pairs of rows of ``decoders`` (K, n_y) within ``tol`` in max-abs distance.
 
     In O(K log K) plus the near pairs: with weights w, |w|_1 = 1, |w.(a - b)| <= max|a - b|, so only
     pairs whose projections lie within ``tol`` (plus SCREEN_SLACK for their rounding) can be close;
@@ -245,15 +260,16 @@ def _any_close(decoders: np.ndarray, tol: float) -> bool:
     """
     w = np.arange(1.0, decoders.shape[1] + 1.0)
     proj = decoders @ (w / w.sum())
-    rows = decoders[np.argsort(proj)]
-    proj = np.sort(proj)
+    rank = np.argsort(proj)
+    rows, proj = decoders[rank], proj[rank]
+    pairs: list[tuple[int, int]] = []
     for d in range(1, rows.shape[0]):
         near = np.flatnonzero(proj[d:] - proj[:-d] <= tol + SCREEN_SLACK)
         if near.size == 0:
-            return False
-        if np.any(np.max(np.abs(rows[near + d] - rows[near]), axis=1) <= tol):
-            return True
-    return False
+            break
+        hit = near[np.max(np.abs(rows[near + d] - rows[near]), axis=1) <= tol]
+        pairs.extend(zip(rank[hit].tolist(), rank[hit + d].tolist(), strict=True))
+    return pairs
 
 
 def effective_clusters(p_t_given_x: np.ndarray, p_x: np.ndarray, p_y_given_x: np.ndarray, method: str,

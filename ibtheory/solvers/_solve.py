@@ -22,7 +22,7 @@ from ..numeric import (
     check_units,
     to_units,
 )
-from ._engine import METHODS, Backend, compact, iterate, objective_kernel, step_kernel
+from ._engine import METHODS, Backend, compact, iterate, objective_kernel, point_kernel
 
 #: Default stopping tolerance on max_{x,t} |p_{k+1}(t|x) - p_k(t|x)|: far below every accuracy the
 #: tests ask for (1e-6), above float64 round-off of a normalised row (~1e-16 * n_t).
@@ -104,12 +104,10 @@ def random_encoders(rng: np.random.Generator, n_batch: int, n_x: int, n_t: int) 
 def finish(method: str, beta: float, p_x: np.ndarray, p_y_given_x: np.ndarray, p_t_given_x: np.ndarray,
            n_iter: int, residual: float, tol: float, units: str) -> IBSolution:
     """Compute the reported quantities of an encoder with the generated kernels."""
-    step = step_kernel(ib_numpy, method)
-    with np.errstate(divide="ignore"):
-        p_t, p_y_given_t, _ = step(np.log(p_t_given_x), p_x, p_y_given_x, beta)
-    i_xt, i_ty = ib_numpy.ib_information(p_x, p_y_given_x, p_t_given_x)
-    obj = objective_nats(method, p_x, p_y_given_x, p_t_given_x, beta)
-    k = compact(p_t_given_x, p_x, p_y_given_x, method, MASS_TOL, MERGE_TOL).shape[1]
+    point = point_kernel(ib_numpy, method)(p_x, p_y_given_x, p_t_given_x)
+    p_t, p_y_given_t, i_xt, i_ty, slope = point
+    obj = i_xt + beta * slope
+    k = compact(p_t_given_x, p_x, p_y_given_x, method, MASS_TOL, MERGE_TOL, point).shape[1]
     return IBSolution(
         method=method, beta=float(beta), p_t_given_x=p_t_given_x, p_t=p_t, p_y_given_t=p_y_given_t,
         i_xt=float(to_units(max(float(i_xt), 0.0), units)), i_ty=float(to_units(max(float(i_ty), 0.0), units)),

@@ -141,8 +141,12 @@ def _expected_distortion_functional(results: dict) -> sp.Expr:
     distortion as a value (xlogy of it), not through log(exp(.)) simplified away; the tests check
     that both forms agree.
     """
-    expected = sp.Sum(p_x[x] * p_t_given_x[x, t] * results["distortion"], (x, 0, n_x - 1), (t, 0, n_t - 1))
-    return results["i_xt"] + beta * expected
+    return results["i_xt"] + beta * _expected_distortion(results)
+
+
+def _expected_distortion(results: dict) -> sp.Expr:
+    """E_{p(x,t)}[d(x, t)] with the derivation's ``distortion``."""
+    return sp.Sum(p_x[x] * p_t_given_x[x, t] * results["distortion"], (x, 0, n_x - 1), (t, 0, n_t - 1))
 
 
 def _functional_specs(ib: dict, dual: dict) -> list[KernelSpec]:
@@ -178,6 +182,37 @@ def _functional_specs(ib: dict, dual: dict) -> list[KernelSpec]:
     ]
 
 
+def _point_spec(name: str, results: dict, ib: dict, method: str, reference: str) -> KernelSpec:
+    """Everything a solver reports about one encoder, in one pass (shared p(t) and decoders).
+
+    ``slope`` is d(objective)/d(beta) at a fixed encoder: the objective is affine in beta
+    (IB: I(X;T) - beta I(T;Y); dualIB: I(X;T) + beta E KL), so ``i_xt + beta * slope`` gives it at
+    every beta without another pass over the encoder.
+    """
+    i_ty = _compose(ib["i_ty"], ib)  # Markov decoder for both methods (theory.md 3.2)
+    slope = _compose(_expected_distortion(results), results) if _is_geometric(results) else -i_ty
+    return kernel(
+        name,
+        [p_x, p_y_given_x, p_t_given_x],
+        {
+            "p_t": results["marginal"].rhs,
+            "p_y_given_t": _compose(results["decoder"].lhs, results),
+            "i_xt": _compose(results["i_xt"], results),
+            "i_ty": i_ty,
+            "slope": slope,
+        },
+        doc=(
+            f"The {method} quantities of an encoder p(t|x) in one pass: the marginal p(t), the "
+            f"{method} decoder p(y|t) (p(t) floored at 1e-300 in its denominator), I(X;T) and I(T;Y) "
+            "in nats (Markov decoder sum_x p(y|x) p(x|t)), and slope = d objective / d beta at this "
+            "encoder, so that objective = i_xt + beta * slope "
+            + ("(slope = E_{p(x,t)} KL[p(y|t) || p(y|x)], geometric-mean decoder)." if _is_geometric(results) else "(slope = -I(T;Y)).")
+        ),
+        reference=reference,
+        axes=DISCRETE_AXES,
+    )
+
+
 @functools.cache
 def _specs() -> tuple[KernelSpec, ...]:
     from ._ib import dual_ib_derivation, ib_derivation
@@ -188,6 +223,8 @@ def _specs() -> tuple[KernelSpec, ...]:
         _step_spec("ib_step", ib, "IB", _IB_REF),
         _step_spec("dual_ib_step", dual, "dualIB", _DUAL_REF),
         *_functional_specs(ib, dual),
+        _point_spec("ib_point", ib, ib, "IB", _IB_REF),
+        _point_spec("dual_ib_point", dual, ib, "dualIB", _DUAL_REF),
     )
 
 
