@@ -111,8 +111,8 @@ def test_curve_is_at_least_as_good_as_a_careful_multi_restart_solver(method, see
         assert obj <= best + OPTIMALITY_ATOL, (beta, obj, best)
 
 
-#: effort="fast" stops each beta at embo-like tolerances (objective flat to 1e-4 relative): on these
-#: small joints it stays within this of the optimum (measured: up to 4e-4 nats on random 64x8).
+#: effort="fast" stops each beta at embo-like tolerances (objective flat to 1e-3 relative, embo's rtol):
+#: on these small joints it stays within this of the optimum (measured: up to 8.8e-4 nats on random 64x8).
 FAST_GAP_ATOL = 2e-3
 
 
@@ -127,9 +127,12 @@ def test_fast_effort_gives_a_valid_curve_close_to_the_optimum(method):
     assert np.all(gap >= -OPTIMALITY_ATOL) and np.all(gap <= FAST_GAP_ATOL), gap
     # its numbers are those of its own encoders
     p_x, p_yx = p_xy.sum(1), p_xy / p_xy.sum(1, keepdims=True)
+    objective = ib_numpy.ib_lagrangian if method == "ib" else ib_numpy.dual_ib_functional
     for i, q in enumerate(fast.encoders):
         i_xt, i_ty = ib_numpy.ib_information(p_x, p_yx, q)
         assert abs(float(i_xt) - fast.i_xt[i]) <= ROUNDOFF and abs(float(i_ty) - fast.i_ty[i]) <= ROUNDOFF
+        # the reported objective (i_xt + beta * slope of the point kernel) is the objective kernel's
+        assert abs(float(objective(p_x, p_yx, q, betas[i])) - fast.objective[i]) <= ROUNDOFF * (1 + betas[i])
     torch_fast = ib_curve(p_xy, betas, method=method, locate_transitions=False, effort="fast", backend="torch")
     np.testing.assert_allclose(torch_fast.objective, fast.objective, atol=ROUNDOFF)
 
