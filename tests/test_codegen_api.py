@@ -238,6 +238,7 @@ def test_runtime_xlogy_has_scipy_xlogy_values_everywhere(xs, ys):
     np.testing.assert_array_equal(_xlogy(a, b), want)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
 @given(
     n=st.integers(1, 4),
     masks=st.tuples(st.integers(1, 15), st.integers(1, 15)),
@@ -245,11 +246,11 @@ def test_runtime_xlogy_has_scipy_xlogy_values_everywhere(xs, ys):
     batches=st.sampled_from([((), ()), ((2,), ()), ((), (3,)), ((2, 1), (3,))]),
     drop_leading=st.booleans(),
 )
-def test_runtime_contract_equals_the_sum_of_products(n, masks, k, batches, drop_leading):
-    """_contract (one matmul through static views where at most one free axis per operand remains,
-    reshapes otherwise) against the literal sum over k of a * b, for every mask pair of up to 4
+def test_runtime_contract_equals_the_sum_of_products(backend, n, masks, k, batches, drop_leading):
+    """The runtimes' _contract (NumPy: one matmul through static views where at most one free axis
+    per operand remains, reshapes otherwise; Torch: reshapes) against the literal sum over k of a * b, for every mask pair of up to 4
     index axes, batch axes on either side, and operands given without their leading size-1 axes."""
-    from ibtheory.codegen._runtime_numpy import _contract
+    from ibtheory.codegen import _runtime_numpy, _runtime_torch
 
     mask_a, mask_b = masks[0] % (1 << n), masks[1] % (1 << n)
     k = k % n
@@ -262,6 +263,9 @@ def test_runtime_contract_equals_the_sum_of_products(n, masks, k, batches, drop_
     if drop_leading and not batches[0]:  # leading size-1 index axes may be absent in an operand
         while a.ndim > 1 and a.shape[0] == 1:
             a = a[0]
-    got = _contract(a, b, mask_a, mask_b, k, n)
+    if backend == "numpy":
+        got = _runtime_numpy._contract(a, b, mask_a, mask_b, k, n)
+    else:
+        got = _runtime_torch._contract(torch.tensor(a), torch.tensor(b), mask_a, mask_b, k, n).numpy()
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=ELEMENTARY_RTOL * max(sizes))

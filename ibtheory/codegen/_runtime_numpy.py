@@ -8,7 +8,7 @@ from typing import Any
 import numpy
 import scipy.linalg
 
-from ._contract_plan import plan
+from ._contract_plan import matrix_views, plan
 
 
 def _as_array(value: Any) -> numpy.ndarray:
@@ -74,31 +74,8 @@ def _squeeze_to(a: numpy.ndarray, axes: tuple[int, ...], n: int) -> numpy.ndarra
     return a[_squeeze_index(axes, n)]
 
 
-@functools.cache
-def _matrix_views(mask_a: int, mask_b: int, k: int, n: int) -> tuple | None:
-    """Static indexing for a contraction that is a matmul with at most one free axis per operand
-    (the IB kernels' case): index tuples that view ``a`` as (..., R_a, K) and ``b`` as (..., K, R_b)
-    with size-1 axes dropped or inserted (no copies), and that put the (..., R_a, R_b) product back
-    into the aligned layout. None when the general path is needed."""
-    p = plan(mask_a, mask_b, k, n)
-    if not p.matmul or len(p.rest_a) > 1 or len(p.rest_b) > 1:
-        return None
-    keep_a, keep_b = set(p.rest_a) | {k}, set(p.rest_b) | {k}
-    idx_a: list = [slice(None) if i in keep_a else 0 for i in range(n)]
-    idx_b: list = [slice(None) if i in keep_b else 0 for i in range(n)]
-    if not p.rest_a:
-        idx_a.insert(k, None)  # (..., 1, K)
-    if not p.rest_b:
-        idx_b.insert(k + 1, None)  # (..., K, 1)
-    swap_a = bool(p.rest_a) and p.rest_a[0] > k
-    swap_b = bool(p.rest_b) and p.rest_b[0] < k
-    res_idx = (Ellipsis, slice(None) if p.rest_a else 0, slice(None) if p.rest_b else 0)
-    swap_out = bool(p.rest_a) and bool(p.rest_b) and p.rest_a[0] > p.rest_b[0]
-    out_idx = (Ellipsis, *(slice(None) if i in p.out_axes else None for i in range(n)))
-    return (Ellipsis, *idx_a), swap_a, (Ellipsis, *idx_b), swap_b, res_idx, swap_out, out_idx
-
-
 def _aligned(a: Any, n: int) -> numpy.ndarray:
+    """An operand with its leading size-1 index axes restored (an operand may come without them)."""
     if not isinstance(a, numpy.ndarray):
         a = numpy.asarray(a)
     return a if a.ndim >= n else a.reshape((1,) * (n - a.ndim) + a.shape)
@@ -106,7 +83,7 @@ def _aligned(a: Any, n: int) -> numpy.ndarray:
 
 def _contract(a: numpy.ndarray, b: numpy.ndarray, mask_a: int, mask_b: int, k: int, n: int) -> numpy.ndarray:
     """sum over index axis ``k`` of a * b for aligned operands, as one matmul when possible."""
-    views = _matrix_views(mask_a, mask_b, k, n)
+    views = matrix_views(mask_a, mask_b, k, n)
     if views is not None:  # the short path: views and one matmul, no reshapes
         idx_a, swap_a, idx_b, swap_b, res_idx, swap_out, out_idx = views
         sa = _aligned(a, n)[idx_a]
