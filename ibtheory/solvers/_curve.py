@@ -231,8 +231,8 @@ def ib_curve(
     apply, and ``converged`` reports residual <= FAST_TOL).
 
     Cost: each alternation touches n_x * n_y * n_clusters entries per beta. A random 64x8 joint on 80
-    betas takes 9-21 s with the default effort and 0.17-0.23 s with ``effort="fast"`` on one CPU core
-    (two machines); 512x16 takes ~6.3 s fast (benchmarks/bench_ib.py). For n_x in the hundreds and the default effort
+    betas takes 9-21 s with the default effort and 0.15-0.23 s with ``effort="fast"`` on one CPU core
+    (two machines); 512x16 takes 5-7 s fast (benchmarks/bench_ib.py). For n_x in the hundreds and the default effort
     pass a smaller ``n_clusters``: the curve is then optimal among encoders with at most that many
     clusters, which binds at large beta (``n_clusters`` of the result shows where it saturates).
     """
