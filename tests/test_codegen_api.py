@@ -248,8 +248,9 @@ def test_runtime_xlogy_has_scipy_xlogy_values_everywhere(xs, ys):
 )
 def test_runtime_contract_equals_the_sum_of_products(backend, n, masks, k, batches, drop_leading):
     """The runtimes' _contract (NumPy: one matmul through static views where at most one free axis
-    per operand remains, reshapes otherwise; Torch: reshapes) against the literal sum over k of a * b, for every mask pair of up to 4
-    index axes, batch axes on either side, and operands given without their leading size-1 axes."""
+    per operand remains, reshapes otherwise; Torch: reshapes) against the literal sum over k of
+    a * b, for every mask pair of up to 4 index axes, batch axes on either side, and operands given
+    without their leading size-1 axes."""
     from ibtheory.codegen import _runtime_numpy, _runtime_torch
 
     mask_a, mask_b = masks[0] % (1 << n), masks[1] % (1 << n)

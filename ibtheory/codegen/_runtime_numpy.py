@@ -22,8 +22,9 @@ def _as_array(value: Any) -> numpy.ndarray:
 def _logsumexp(a: numpy.ndarray, axis: int) -> numpy.ndarray:
     """log sum exp over ``axis`` (kept), shifted by the max; all -inf gives -inf, not NaN."""
     m = numpy.maximum.reduce(a, axis=axis, keepdims=True)  # ufunc methods: no Python wrapper per call
-    if not numpy.isfinite(m).all():
-        m = numpy.where(numpy.isfinite(m), m, 0.0)
+    finite = numpy.isfinite(m)
+    if not finite.all():
+        m = numpy.where(finite, m, 0.0)
     return numpy.log(numpy.add.reduce(numpy.exp(a - m), axis=axis, keepdims=True)) + m
 
 
@@ -66,19 +67,16 @@ def _moved(ndim: int, src: int, dst: int) -> tuple[int, ...]:
     return tuple(order)
 
 
-def _squeeze_to(a: numpy.ndarray, axes: tuple[int, ...], n: int) -> numpy.ndarray:
-    """Drop the size-1 index axes of an aligned array, keeping ``axes`` (and the batch axes)."""
-    a = numpy.asarray(a)
-    if a.ndim < n:
-        a = a.reshape((1,) * (n - a.ndim) + a.shape)
-    return a[_squeeze_index(axes, n)]
-
-
 def _aligned(a: Any, n: int) -> numpy.ndarray:
     """An operand with its leading size-1 index axes restored (an operand may come without them)."""
     if not isinstance(a, numpy.ndarray):
         a = numpy.asarray(a)
     return a if a.ndim >= n else a.reshape((1,) * (n - a.ndim) + a.shape)
+
+
+def _squeeze_to(a: numpy.ndarray, axes: tuple[int, ...], n: int) -> numpy.ndarray:
+    """Drop the size-1 index axes of an aligned array, keeping ``axes`` (and the batch axes)."""
+    return _aligned(a, n)[_squeeze_index(axes, n)]
 
 
 def _contract(a: numpy.ndarray, b: numpy.ndarray, mask_a: int, mask_b: int, k: int, n: int) -> numpy.ndarray:

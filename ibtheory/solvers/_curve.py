@@ -41,7 +41,7 @@ from ..numeric import (
     check_units,
     to_units,
 )
-from ._engine import Backend, compact, iterate, point_kernel
+from ._engine import Backend, compact, iterate, point_kernel, point_objective
 from ._solve import (
     DEFAULT_TOL,
     MASS_TOL,
@@ -163,7 +163,7 @@ class _Annealer:
         out = []
         for i, beta in enumerate(betas):
             q, point = self.compact(q_all[i])
-            out.append((q, float(point[2] + beta * point[4])))
+            out.append((q, float(point_objective(point, beta))))
         return out
 
     def compact(self, q: np.ndarray) -> tuple[np.ndarray, tuple]:
@@ -232,9 +232,10 @@ def ib_curve(
 
     Cost: each alternation touches n_x * n_y * n_clusters entries per beta. A random 64x8 joint on 80
     betas takes 9-21 s with the default effort and 0.15-0.23 s with ``effort="fast"`` on one CPU core
-    (two machines); 512x16 takes 5-7 s fast (benchmarks/bench_ib.py). For n_x in the hundreds and the default effort
-    pass a smaller ``n_clusters``: the curve is then optimal among encoders with at most that many
-    clusters, which binds at large beta (``n_clusters`` of the result shows where it saturates).
+    (two machines); 512x16 takes 5-7 s fast (benchmarks/bench_ib.py). For n_x in the hundreds and
+    the default effort pass a smaller ``n_clusters``: the curve is then optimal among encoders with
+    at most that many clusters, which binds at large beta (``n_clusters`` of the result shows where
+    it saturates).
     """
     check_method(method)
     check_units(units)
@@ -340,7 +341,7 @@ def _fast_sweep(ann: _Annealer, q_start: np.ndarray, betas_sorted: np.ndarray) -
     q, point = ann.compact(q_start)
     for k in range(n_b - 1, -1, -1):
         beta = betas_sorted[k : k + 1]
-        start_obj = np.array([point[2] + beta[0] * point[4]], dtype=np.float64)
+        start_obj = np.array([point_objective(point, beta[0])], dtype=np.float64)
         log_q, it, res = iterate(be, be.asarray(np.log(_pad([q], q.shape[1]))), ann.bp_x, ann.bp_y, be.asarray(beta),
                                  ann.method, FAST_TOL, FAST_MAX_ITER, obj_tol=FAST_OBJ_TOL, start_objective=start_obj)
         q, point = ann.compact(np.exp(be.to_numpy(log_q))[0])
@@ -356,7 +357,7 @@ def _finish(ann: _Annealer, encoders: list[np.ndarray], betas_sorted: np.ndarray
     method, n_b = ann.method, betas_sorted.size
     i_xt = np.maximum(np.array([float(v[2]) for v in points]), 0.0)
     i_ty = np.maximum(np.array([float(v[3]) for v in points]), 0.0)
-    objective = np.array([float(v[2] + beta * v[4]) for v, beta in zip(points, betas_sorted, strict=True)])
+    objective = np.array([float(point_objective(v, beta)) for v, beta in zip(points, betas_sorted, strict=True)])
     counts = np.array([q.shape[1] for q in encoders], dtype=np.int64)
 
     trans: list[float] = []

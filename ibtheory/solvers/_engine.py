@@ -38,6 +38,12 @@ def point_kernel(kernels: Any, method: str) -> Any:
     return kernels.ib_point if method == "ib" else kernels.dual_ib_point
 
 
+def point_objective(point: tuple, beta: Any) -> Any:
+    """The objective at ``beta`` from a :func:`point_kernel` summary: i_xt + beta * slope (the
+    objective is affine in beta at a fixed encoder)."""
+    return point[2] + beta * point[4]
+
+
 class Backend:
     """Array namespace of one backend: the generated kernels plus the few array ops the loop needs."""
 

@@ -22,7 +22,15 @@ from ..numeric import (
     check_units,
     to_units,
 )
-from ._engine import METHODS, Backend, compact, iterate, objective_kernel, point_kernel
+from ._engine import (
+    METHODS,
+    Backend,
+    compact,
+    iterate,
+    objective_kernel,
+    point_kernel,
+    point_objective,
+)
 
 #: Default stopping tolerance on max_{x,t} |p_{k+1}(t|x) - p_k(t|x)|: far below every accuracy the
 #: tests ask for (1e-6), above float64 round-off of a normalised row (~1e-16 * n_t).
@@ -105,8 +113,8 @@ def finish(method: str, beta: float, p_x: np.ndarray, p_y_given_x: np.ndarray, p
            n_iter: int, residual: float, tol: float, units: str) -> IBSolution:
     """Compute the reported quantities of an encoder with the generated kernels."""
     point = point_kernel(ib_numpy, method)(p_x, p_y_given_x, p_t_given_x)
-    p_t, p_y_given_t, i_xt, i_ty, slope = point
-    obj = i_xt + beta * slope
+    p_t, p_y_given_t, i_xt, i_ty, _ = point
+    obj = point_objective(point, beta)
     k = compact(p_t_given_x, p_x, p_y_given_x, method, MASS_TOL, MERGE_TOL, point).shape[1]
     return IBSolution(
         method=method, beta=float(beta), p_t_given_x=p_t_given_x, p_t=p_t, p_y_given_t=p_y_given_t,
