@@ -111,6 +111,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5, help="best of this many runs for effort='fast' (numpy) and embo")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "ib.json"))
     args = ap.parse_args()
+    if args.repeats < 1:
+        ap.error(f"--repeats must be at least 1, got {args.repeats}")
     n_beta = 16 if args.quick else 80
     betas = np.linspace(0.1, 40.0, n_beta)
     sizes = [(16, 4)] if args.quick else [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
