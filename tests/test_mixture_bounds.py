@@ -18,8 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp
 
-from ibtheory.estimators import mixture_entropy_bounds
-from ibtheory.estimators._mixture import pairwise_terms
+from ibtheory.estimators import mixture_entropy_bounds, pairwise_terms
 
 #: Float64 agreement of two routes through O(N) sums of logs (round-off ~1e-15 per term).
 RTOL = 1e-11

@@ -81,7 +81,8 @@ def check_activations(activations: Any, labels: Any) -> tuple[np.ndarray, np.nda
     return a, y.astype(np.int64)
 
 
-def _label_codes(y: np.ndarray) -> tuple[np.ndarray, int]:
+def label_codes(y: np.ndarray) -> tuple[np.ndarray, int]:
+    """Relabel integer labels (N,) as codes 0..C-1 in sorted order; returns ``(codes, C)``."""
     _, inv = np.unique(y, return_inverse=True)
     return inv.astype(np.int64).reshape(-1), int(inv.max()) + 1
 
@@ -168,7 +169,7 @@ def binning_information(
     codes = np.floor((a - low) / width)
     codes = np.clip(codes, 0, n_bins - 1).astype(np.int64)
     symbols = pack_rows(codes, int(n_bins)).reshape(-1, n)
-    y_codes, n_y = _label_codes(y)
+    y_codes, n_y = label_codes(y)
     h_t = plug_in_entropy_rows(symbols)
     # joint symbol (T~, Y): relabel T~ within each row first so the product cannot overflow
     order_free = np.empty_like(symbols)

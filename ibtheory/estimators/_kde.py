@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..numeric import check_units, to_units
-from ._binning import _label_codes, check_activations, plug_in_entropy_rows
+from ._binning import check_activations, label_codes, plug_in_entropy_rows
 from ._mixture import mixture_entropy_bounds
 
 
@@ -103,7 +103,7 @@ def kde_information(
 
     h_m_given_x = float(mixture_numpy.isotropic_gaussian_entropy(s2, d))  # (d/2) ln(2 pi e s2)
     h_lo, h_hi = _mixture_bounds(a, s2)
-    y_codes, n_y = _label_codes(y)
+    y_codes, n_y = label_codes(y)
     cond_lo = np.zeros(a.shape[:-2])
     cond_hi = np.zeros(a.shape[:-2])
     for c in range(n_y):

@@ -10,8 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..estimators import binning_information, kde_information
-from ..estimators._binning import _label_codes, plug_in_entropy_rows
+from ..estimators import binning_information, kde_information, label_codes, plug_in_entropy_rows
 from ..numeric import to_units
 from ._training import TrainingRun
 
@@ -126,7 +125,7 @@ def information_plane(
             hi_xt.append(kde.i_xt_upper)
             lo_ty.append(kde.i_ty_lower)
             hi_ty.append(kde.i_ty_upper)
-        y_codes, _ = _label_codes(np.asarray(labels))
+        y_codes, _ = label_codes(np.asarray(labels))
         h_y = float(to_units(plug_in_entropy_rows(y_codes[None, :])[0], units))
         return InformationPlane(
             epochs=run.record_epochs,

@@ -8,7 +8,7 @@ equal-weight mixture of isotropic Gaussians (theory.md 4.2):
 
 - H(Z|X) = (1/N) sum_i (k/2) ln(2 pi e sigma_t^2(x_i)) exactly;
 - I(X;Z) between the Kolchinsky-Tracey pairwise bounds (Bhattacharyya below, KL above;
-  theory.md 4.3 b), via :func:`ibtheory.estimators._mixture.pairwise_terms` (generated kernels);
+  theory.md 4.3 b), via :func:`ibtheory.estimators.pairwise_terms` (generated kernels);
 - I(Z;Y) between the rigorous combinations H_BD(Z) - sum_y p(y) H_KL(Z|y) and
   H_KL(Z) - sum_y p(y) H_BD(Z|y) (derived in theory.md 4.3 b; the lower one clipped at 0);
 - the InfoNCE lower and leave-one-out upper bounds on I(X;Z) from one draw z_i ~ p(z|x_i) per
@@ -226,7 +226,7 @@ def _infonce(mean: np.ndarray, var: np.ndarray, seed: int, chunk: int) -> tuple[
 
 def _output_information(mean: np.ndarray, var: np.ndarray, labels: np.ndarray, seed: int) -> dict[str, np.ndarray]:
     """Information terms (nats) of Z | x_i ~ N(mean_i, var_i I); mean (T, N, k), var (T, N)."""
-    from ..estimators._mixture import BLOCK_ELEMENTS, pairwise_terms
+    from ..estimators import BLOCK_ELEMENTS, pairwise_terms
 
     n_times, n_eval = var.shape
     chunk = max(1, BLOCK_ELEMENTS // (n_eval * n_times))
@@ -264,7 +264,7 @@ def output_information(
     with ``i_xz_lower, i_xz_upper, i_zy_lower, i_zy_upper, h_z_given_x, infonce_lower,
     infonce_upper``, each (T,) (or scalar arrays for unbatched input), in ``units``.
     """
-    from ..estimators._mixture import check_mixture
+    from ..estimators import check_mixture
 
     check_units(units)
     mu, var = check_mixture(mean, variances)
