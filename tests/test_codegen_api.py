@@ -67,6 +67,51 @@ def test_list_and_dict_outputs():
     assert one(1.0) == (2.0,)
 
 
+def test_several_outputs_return_a_named_tuple_with_the_output_names():
+    f = generate([x, y], [x + y, x * y], name="pair_ops")
+    out = f(2.0, 3.0)
+    assert type(out).__name__ == "PairOpsResult" and out._fields == ("out0", "out1")
+    assert (out.out0, out.out1) == (5.0, 6.0)
+    assert f.result_type is type(out)
+
+
+def test_committed_kernels_with_several_outputs_return_the_same_named_tuple_in_every_backend():
+    from ibtheory._generated import (
+        gaussian_numpy,
+        gaussian_torch,
+        ib_numpy,
+        ib_torch,
+        mixture_numpy,
+        mixture_torch,
+        ntk_numpy,
+        ntk_torch,
+    )
+
+    pairs = [(ib_numpy, ib_torch), (gaussian_numpy, gaussian_torch), (mixture_numpy, mixture_torch), (ntk_numpy, ntk_torch)]
+    n_types = 0
+    for np_mod, torch_mod in pairs:
+        types = [n for n in np_mod.__all__ if n.endswith("Result")]
+        assert types == [n for n in torch_mod.__all__ if n.endswith("Result")]
+        for name in types:
+            assert getattr(np_mod, name)._fields == getattr(torch_mod, name)._fields
+        n_types += len(types)
+    assert n_types >= 10  # ib 5, gaussian 4, ntk and mixture at least 1 each
+
+    p_x = np.array([0.5, 0.5])
+    p_y_given_x = np.array([[0.9, 0.1], [0.2, 0.8]])
+    log_enc = np.log(np.array([[0.7, 0.3], [0.4, 0.6]]))
+    out = ib_numpy.ib_step(log_enc, p_x, p_y_given_x, 2.0)
+    assert isinstance(out, ib_numpy.IbStepResult)
+    assert out._fields == ("p_t", "p_y_given_t", "log_p_t_given_x")
+    p_t, p_y_given_t, new_log_enc = out  # still a tuple: positional callers keep working
+    np.testing.assert_array_equal(out.p_t, p_t)
+    np.testing.assert_array_equal(out.p_y_given_t, p_y_given_t)
+    np.testing.assert_allclose(p_t, [0.55, 0.45], rtol=ELEMENTARY_RTOL)
+    t_out = ib_torch.ib_step(torch.tensor(log_enc), torch.tensor(p_x), torch.tensor(p_y_given_x), 2.0)
+    assert type(t_out).__name__ == "IbStepResult"
+    np.testing.assert_allclose(t_out.log_p_t_given_x.numpy(), new_log_enc, rtol=1e-12)
+
+
 def test_constant_output_broadcasts_to_input_shape():
     f = generate([x], [x, sp.Integer(3)])
     _a, b = f(np.zeros((2, 3)))

@@ -33,6 +33,8 @@ class GeneratedFunction:
         namespace: dict[str, Any] = {"__name__": f"ibtheory_generated_{_counter}"}
         exec(compile(module_src, filename, "exec"), namespace)  # the source is ours, printed above
         self._fn = namespace[spec.name]
+        #: the NamedTuple class returned for several outputs (None: one array, or a dict)
+        self.result_type = namespace[spec.result_type] if spec.result_type else None
         self.__doc__ = self._fn.__doc__
 
     @property
@@ -72,8 +74,9 @@ def generate(
 ) -> GeneratedFunction:
     """Generate a vectorised NumPy, Torch or mpmath function from SymPy expression(s).
 
-    ``expr`` may be one expression (the function returns one array), a list (a tuple of arrays) or
-    a dict (a dict of arrays). The stability rewrites apply: ``log(exp(x) + exp(y))`` is evaluated
+    ``expr`` may be one expression (the function returns one array), a list (a NamedTuple of
+    arrays with fields ``out0, out1, ...``; a 1-tuple for a list of one) or a dict (a dict of
+    arrays). The stability rewrites apply: ``log(exp(x) + exp(y))`` is evaluated
     as ``logaddexp``, ``x*log(x)`` as ``xlogy`` (0 at x = 0). Index-level expressions (``Indexed``
     and ``Sum`` over ``sp.Idx``) are lowered onto ``axes`` (default ``("x", "y", "t")`` when the
     indices are the discrete ones); see :mod:`ibtheory.codegen._lower` for the axis convention.

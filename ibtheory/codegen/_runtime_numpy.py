@@ -112,8 +112,9 @@ def _unsqueeze(a: numpy.ndarray, axes: tuple[int, ...], n: int) -> numpy.ndarray
 
 def _xlogy(x: Any, y: Any) -> numpy.ndarray:
     """x log y, 0 where x == 0 (also at y = 0 or inf; NaN y stays NaN): scipy.special.xlogy's
-    values from plain ufuncs, 2-3x faster on the small arrays of a solver step."""
-    with numpy.errstate(divide="ignore", invalid="ignore"):
+    values from plain ufuncs, 2-3x faster on the small arrays of a solver step; like scipy it
+    overflows to +-inf silently (e.g. x = 1e308, y = 3)."""
+    with numpy.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = numpy.multiply(x, numpy.log(y))
     zero = numpy.equal(x, 0)
     if zero.any():  # rare in the solvers: skip the masking passes when no x is 0
