@@ -163,16 +163,16 @@ def test_max_learning_rate_is_2n_over_largest_eigenvalue():
     ("kwargs", "match"),
     [
         ({"x2": np.ones((3, 4))}, "same number of features"),
-        ({"depth": -1}, "depth must be >= 0"),
-        ({"depth": 1.5}, "depth must be an int"),
+        ({"depth": -1}, "depth must be an int >= 0"),
+        ({"depth": 1.5}, "depth must be an int >= 0"),
         ({"activation": "tanh"}, "activation must be one of"),
         ({"w_std": -1.0}, "w_std must be >= 0"),
         ({"b_std": -0.1}, "b_std must be >= 0"),
         ({"w_std": float("nan")}, "w_std must be finite"),
         ({"backend": "jax"}, "backend must be one of"),
-        ({"block_size": 0}, "block_size must be a positive int"),
-        ({"threads": 0}, "threads must be a positive int or None"),
-        ({"device": "cpu"}, "device is only meaningful"),
+        ({"block_size": 0}, "block_size must be an integer >= 1"),
+        ({"threads": 0}, r"threads \(or None: one per CPU\) must be an integer >= 1"),
+        ({"device": "cuda"}, "needs backend=.torch."),
     ],
 )
 def test_bad_arguments_raise_clear_value_errors(kwargs, match):

@@ -20,9 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..numeric import check_beta, check_spd, check_units
-
-BACKENDS = ("numpy", "torch")
+from ..numeric import ArrayBackend, array_backend, check_beta, check_spd, check_units
 
 
 @dataclass(frozen=True)
@@ -126,105 +124,14 @@ def _check_betas(betas: Any) -> np.ndarray:
     return np.atleast_1d(arr)
 
 
-# ----------------------------------------------------------------------------- backends
-class _NumpyOps:
-    name = "numpy"
-
-    def __init__(self) -> None:
-        import scipy.linalg
-
-        from .._generated import gaussian_numpy
-
-        self.k = gaussian_numpy
-        self._sl = scipy.linalg
-
-    def asarray(self, a: np.ndarray) -> np.ndarray:
-        return np.asarray(a, dtype=np.float64)
-
-    def cholesky(self, a: np.ndarray) -> np.ndarray:
-        return np.linalg.cholesky(a)
-
-    def solve_lower(self, lower: np.ndarray, b: np.ndarray, transpose: bool = False) -> np.ndarray:
-        return self._sl.solve_triangular(lower, b, lower=True, trans="T" if transpose else "N")
-
-    def svd_full(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        u, s, _ = np.linalg.svd(g, full_matrices=True)
-        return u, s
-
-    def zeros(self, n: int) -> np.ndarray:
-        return np.zeros(n)
-
-    def ones(self, n: int) -> np.ndarray:
-        return np.ones(n)
-
-    def concat(self, parts: list[np.ndarray]) -> np.ndarray:
-        return np.concatenate(parts)
-
-    def clip01(self, s: np.ndarray) -> np.ndarray:
-        return np.clip(s, 0.0, 1.0)
-
-    def to_float(self, v: np.ndarray) -> float:
-        return float(v)
-
-
-class _TorchOps:
-    name = "torch"
-
-    def __init__(self, device: Any) -> None:
-        import torch
-
-        from .._generated import gaussian_torch
-
-        self.torch = torch
-        self.k = gaussian_torch
-        self.device = device
-
-    def asarray(self, a: np.ndarray) -> Any:
-        return self.torch.as_tensor(a, dtype=self.torch.float64, device=self.device)
-
-    def cholesky(self, a: Any) -> Any:
-        return self.torch.linalg.cholesky(a)
-
-    def solve_lower(self, lower: Any, b: Any, transpose: bool = False) -> Any:
-        if transpose:
-            return self.torch.linalg.solve_triangular(lower.mT, b, upper=True)
-        return self.torch.linalg.solve_triangular(lower, b, upper=False)
-
-    def svd_full(self, g: Any) -> tuple[Any, Any]:
-        u, s, _ = self.torch.linalg.svd(g, full_matrices=True)
-        return u, s
-
-    def zeros(self, n: int) -> Any:
-        return self.torch.zeros(n, dtype=self.torch.float64, device=self.device)
-
-    def ones(self, n: int) -> Any:
-        return self.torch.ones(n, dtype=self.torch.float64, device=self.device)
-
-    def concat(self, parts: list[Any]) -> Any:
-        return self.torch.cat(parts)
-
-    def clip01(self, s: Any) -> Any:
-        return self.torch.clamp(s, 0.0, 1.0)
-
-    def to_float(self, v: Any) -> float:
-        return float(v)
-
-
-def _ops(backend: str, *arrays: Any) -> _NumpyOps | _TorchOps:
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    if backend == "numpy":
-        return _NumpyOps()
-    device = None
-    try:
-        import torch
-    except ImportError:  # pragma: no cover
-        raise ValueError("backend='torch' needs PyTorch: pip install 'ibtheory[torch]'") from None
-    for a in arrays:
-        if isinstance(a, torch.Tensor):
-            device = a.device
-            break
-    return _TorchOps(device)
+# ----------------------------------------------------------------------------- backend
+def _backend(backend: str, *arrays: Any) -> ArrayBackend:
+    """The array backend; torch results go to the device of the first tensor among ``arrays``."""
+    if backend != "torch":
+        return array_backend(backend)
+    torch = sys.modules.get("torch")  # a tensor can only exist if torch is imported
+    device = next((a.device for a in arrays if torch is not None and isinstance(a, torch.Tensor)), None)
+    return array_backend(backend, device)
 
 
 # ----------------------------------------------------------------------------- algorithm
@@ -236,38 +143,38 @@ class _Spectrum:
     eigenvectors: Any  # (n_x, n_x), rows v_i^T with v_i^T Sigma_x v_i = 1
 
 
-def _spectrum(ops: Any, sx: np.ndarray, sxy: np.ndarray, sy: np.ndarray) -> _Spectrum:
+def _spectrum(be: ArrayBackend, sx: np.ndarray, sxy: np.ndarray, sy: np.ndarray) -> _Spectrum:
     """CCA by Cholesky whitening and an SVD (see the module docstring)."""
     n_x = sxy.shape[0]
-    lx = ops.cholesky(ops.asarray(sx))
-    ly = ops.cholesky(ops.asarray(sy))
+    lx = be.cholesky(be.asarray(sx))
+    ly = be.cholesky(be.asarray(sy))
     # G = L_x^{-1} Sigma_xy L_y^{-T}
-    left = ops.solve_lower(lx, ops.asarray(sxy))
-    g = ops.solve_lower(ly, left.T).T
-    u, s = ops.svd_full(g)
-    rho = ops.clip01(s)
+    left = be.solve_lower(lx, be.asarray(sxy))
+    g = be.solve_lower(ly, left.T).T
+    u, s = be.svd_full(g)
+    rho = be.clip(s, 0.0, 1.0)
     extra = n_x - rho.shape[0]
     if extra > 0:
-        rho = ops.concat([rho, ops.zeros(extra)])
+        rho = be.concat([rho, be.zeros(extra)])
     eig = (1.0 - rho) * (1.0 + rho)
     if float(eig.min()) <= 0.0:
         raise ValueError(
             "the joint covariance is numerically singular: a canonical correlation rounds to 1 "
             "(X determines a combination of Y exactly); remove the redundant direction or add a ridge"
         )
-    vecs = ops.solve_lower(lx, u, transpose=True)  # columns v_i = L_x^{-T} u_i
+    vecs = be.solve_lower(lx, u, transpose=True)  # columns v_i = L_x^{-T} u_i
     return _Spectrum(eigenvalues=eig, rho=rho, rho_sq=rho * rho, eigenvectors=vecs.T)
 
 
 def _solve(method: str, cov_x: Any, cov_xy: Any, cov_y: Any, betas: Any, units: str, backend: str) -> GaussianIBResult:
     check_units(units)
-    ops = _ops(backend, cov_x, cov_xy, cov_y, betas)
+    be = _backend(backend, cov_x, cov_xy, cov_y, betas)
     sx, sxy, sy = validate_covariances(cov_x, cov_xy, cov_y)
     beta_arr = _check_betas(betas)
-    spec = _spectrum(ops, sx, sxy, sy)
-    k = ops.k
-    b = ops.asarray(beta_arr)[:, None]
-    one = ops.ones(spec.eigenvalues.shape[0])
+    spec = _spectrum(be, sx, sxy, sy)
+    k = be.kernels("gaussian")
+    b = be.asarray(beta_arr)[:, None]
+    one = be.ones(spec.eigenvalues.shape[0])
     if method == "ib":
         direction, critical = k.gaussian_ib_direction, k.gaussian_ib_critical_beta
     else:
@@ -278,7 +185,7 @@ def _solve(method: str, cov_x: Any, cov_xy: Any, cov_y: Any, betas: Any, units: 
     scale = 1.0 / math.log(2.0) if units == "bits" else 1.0
     return GaussianIBResult(
         method=method,
-        betas=ops.asarray(beta_arr),
+        betas=be.asarray(beta_arr),
         eigenvalues=spec.eigenvalues,
         canonical_correlations=spec.rho,
         critical_betas=crit,
@@ -289,7 +196,7 @@ def _solve(method: str, cov_x: Any, cov_xy: Any, cov_y: Any, betas: Any, units: 
         i_ty=i_ty_dir.sum(-1) * scale,
         i_xy=i_xy * scale,
         units=units,
-        backend=ops.name,
+        backend=be.name,
     )
 
 

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from ..numeric import check_finite_array, check_positive
+from ..numeric import check_finite_array, check_positive, check_positive_int
 from ._ensemble import check_targets, check_times
-from ._kernels import ACTIVATIONS
+from ._kernels import ACTIVATIONS, check_depth
 
 
 @dataclass(frozen=True)
@@ -92,20 +92,14 @@ class FiniteEnsemble:
     seed: int
 
 
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _check_common(activation: str, w_std: Any, b_std: Any, depth: Any, width: Any, n_networks: Any, seed: Any):
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     w = check_positive(w_std, "w_std", allow_zero=True)
     b = check_positive(b_std, "b_std", allow_zero=True)
-    depth = _check_int(depth, "depth", 0)
-    width = _check_int(width, "width", 1)
-    n_networks = _check_int(n_networks, "n_networks", 1)
+    depth = check_depth(depth)
+    width = check_positive_int(width, "width")
+    n_networks = check_positive_int(n_networks, "n_networks")
     if seed is None or isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise ValueError(f"seed must be an int (explicit seeds only), got {seed!r}")
     return w, b, depth, width, n_networks, int(seed)

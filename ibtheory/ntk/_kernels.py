@@ -29,10 +29,18 @@ from typing import Any
 
 import numpy as np
 
-from ..numeric import check_finite_array, check_positive
+from .._generated import ntk_numpy
+from ..numeric import (
+    ArrayBackend,
+    array_backend,
+    check_finite_array,
+    check_positive,
+    check_positive_int,
+)
 
-ACTIVATIONS = ("relu", "erf")
-BACKENDS = ("numpy", "torch")
+#: The activations with generated layer kernels (``<activation>_dense_step``), in the order the
+#: symbolic layer lists them; read from the generated module so that SymPy is not imported.
+ACTIVATIONS = tuple(name.removesuffix("_dense_step") for name in vars(ntk_numpy) if name.endswith("_dense_step"))
 
 #: Default block edge: (256, 256) float64 blocks keep a layer step's scratch arrays (3 per thread,
 #: reused across blocks) in cache, and most blocks off the diagonal, where only one of each
@@ -110,28 +118,19 @@ def _check_inputs(x1: Any, x2: Any, depth: Any, activation: str, w_std: Any, b_s
             raise ValueError(
                 f"x1 and x2 must have the same number of features, got {x1.shape[1]} and {x2.shape[1]}"
             )
-    if isinstance(depth, bool) or not isinstance(depth, int | np.integer):
-        raise ValueError(f"depth must be an int >= 0 (number of hidden layers), got {depth!r}")
-    if depth < 0:
-        raise ValueError(f"depth must be >= 0 (number of hidden layers), got {depth}")
+    depth = check_depth(depth)
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     w = check_positive(w_std, "w_std", allow_zero=True)
     b = check_positive(b_std, "b_std", allow_zero=True)
-    return x1, x2, int(depth), w, b
+    return x1, x2, depth, w, b
 
 
-def _modules(backend: str) -> Any:
-    """The generated kernel module of group ``ntk`` for ``backend``."""
-    if backend == "numpy":
-        from .._generated import ntk_numpy
-
-        return ntk_numpy
-    if backend == "torch":
-        from .._generated import ntk_torch
-
-        return ntk_torch
-    raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+def check_depth(depth: Any) -> int:
+    """The number of hidden layers: an integer >= 0 (bools and non-integral numbers are refused)."""
+    if isinstance(depth, bool) or not isinstance(depth, int | np.integer) or depth < 0:
+        raise ValueError(f"depth must be an int >= 0 (number of hidden layers), got {depth!r}")
+    return int(depth)
 
 
 def _diag_recursion(gen: Any, sq_norms: Any, depth: int, activation: str, w: float, b: float) -> list[tuple[Any, Any]]:
@@ -143,41 +142,6 @@ def _diag_recursion(gen: Any, sq_norms: Any, depth: int, activation: str, w: flo
         nngp, ntk = step_diag(nngp, ntk, w, b)
         out.append((nngp, ntk))
     return out
-
-
-class _Backend:
-    """The few array operations the block loop needs, for numpy or torch."""
-
-    def __init__(self, backend: str, device: Any):
-        self.name = backend
-        if backend == "torch":
-            import torch
-
-            self.torch = torch
-            self.device = torch.device(device) if device is not None else torch.device("cpu")
-        elif device is not None:
-            raise ValueError("device is only meaningful with backend='torch'")
-
-    def asarray(self, a: np.ndarray) -> Any:
-        if self.name == "torch":
-            return self.torch.as_tensor(a, dtype=self.torch.float64, device=self.device)
-        return a
-
-    def empty(self, shape: tuple[int, int]) -> Any:
-        if self.name == "torch":
-            return self.torch.empty(shape, dtype=self.torch.float64, device=self.device)
-        return np.empty(shape, dtype=np.float64)
-
-    def fill_diagonal(self, block: Any, values: Any) -> None:
-        if self.name == "torch":
-            block.diagonal().copy_(values)
-        else:
-            np.fill_diagonal(block, values)
-
-    def symmetrise(self, block: Any) -> Any:
-        if self.name == "torch":
-            return self.torch.triu(block) + self.torch.triu(block, 1).T
-        return np.triu(block) + np.triu(block, 1).T
 
 
 def _coincident_pairs(x1: np.ndarray, x2: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -207,14 +171,12 @@ def _block_plan(
 ) -> tuple[list[tuple[slice, slice]], Callable[[slice, slice], tuple[slice, slice, Any, Any]], int]:
     """Validated arguments -> (the blocks to compute, the function computing one, thread count)."""
     x1, x2, depth, w, b = _check_inputs(x1, x2, depth, activation, w_std, b_std)
-    if isinstance(block_size, bool) or not isinstance(block_size, int | np.integer) or block_size < 1:
-        raise ValueError(f"block_size must be a positive int, got {block_size!r}")
+    bs = check_positive_int(block_size, "block_size")
+    be = array_backend(backend, device)
     if threads is None:  # torch parallelises inside each operation (and a GPU needs no threads)
-        threads = available_cpus() if backend == "numpy" else 1
-    if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or threads < 1:
-        raise ValueError(f"threads must be a positive int or None (all CPUs), got {threads!r}")
-    gen = _modules(backend)
-    be = _Backend(backend, device)
+        threads = 1 if be.is_torch else available_cpus()
+    threads = check_positive_int(threads, "threads (or None: one per CPU)")
+    gen = be.kernels("ntk")
     step = getattr(gen, f"{activation}_dense_step")
     symmetric = x2 is None
     d = x1.shape[1]
@@ -225,7 +187,6 @@ def _block_plan(
     diag2 = diag1 if symmetric else _diag_recursion(gen, be.asarray(np.einsum("ij,ij->i", x2, x2) / d), depth, activation, w, b)
     n1, n2 = x1.shape[0], (x1 if symmetric else x2).shape[0]
     dup_i, dup_j = _coincident_pairs(x1, x2)
-    bs = int(block_size)
     tasks = [
         (slice(i0, min(i0 + bs, n1)), slice(j0, min(j0 + bs, n2)))
         for i0 in range(0, n1, bs)
@@ -259,10 +220,15 @@ def _block_plan(
             nngp, ntk = step(nngp, ntk, v1, v2, w, b, work=work)
             exact_diagonal(nngp, ntk, layer + 1)
         if on_diag:
-            nngp, ntk = be.symmetrise(nngp), be.symmetrise(ntk)
+            nngp, ntk = _symmetrise(be, nngp), _symmetrise(be, ntk)
         return rows, cols, nngp, ntk
 
-    return tasks, compute, int(threads) if len(tasks) > 1 else 1
+    return tasks, compute, threads if len(tasks) > 1 else 1
+
+
+def _symmetrise(be: ArrayBackend, block: Any) -> Any:
+    """The symmetric matrix with the upper triangle of ``block``."""
+    return be.triu(block) + be.triu(block, 1).T
 
 
 def fc_kernel_blocks(
@@ -348,7 +314,7 @@ def fc_kernels(
     FCKernels with ``nngp`` and ``ntk`` of shape (n1, n2).
     """
     tasks, compute, threads = _block_plan(x1, x2, depth, activation, w_std, b_std, backend, device, block_size, threads)
-    be = _Backend(backend, device)
+    be = array_backend(backend, device)
     n1 = np.shape(x1)[0]
     n2 = n1 if x2 is None else np.shape(x2)[0]
     nngp_out, ntk_out = be.empty((n1, n2)), be.empty((n1, n2))
@@ -362,7 +328,7 @@ def fc_kernels(
             nngp_out[cols, rows] = nngp.T
             ntk_out[cols, rows] = ntk.T
 
-    with single_threaded_blas() if backend == "numpy" else contextlib.nullcontext():
+    with contextlib.nullcontext() if be.is_torch else single_threaded_blas():
         if threads == 1:
             for task in tasks:
                 fill(task)

@@ -1,5 +1,8 @@
 """Validation helpers, unit conversion and small literal oracles used by tests."""
 
+from ._backend import BACKENDS as BACKENDS
+from ._backend import ArrayBackend as ArrayBackend
+from ._backend import array_backend as array_backend
 from ._validate import (
     NORMALISATION_ATOL as NORMALISATION_ATOL,
 )

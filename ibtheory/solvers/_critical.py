@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from ..numeric import check_joint, check_positive_int
-from ._engine import Backend, compact, step_kernel
+from ..numeric import array_backend, check_joint, check_positive_int
+from ._engine import compact, step_kernel
 from ._solve import MASS_TOL, MERGE_TOL, check_method, marginals
 
 #: Members of a cluster with p(t|x) at or below this take no part in its split analysis
@@ -130,7 +130,7 @@ def critical_betas(p_xy: Any, method: str = "ib", *, n_critical: int = 1, beta_m
     if not (math.isfinite(top) and top > found[0]):
         raise ValueError(f"beta_max must be finite and above the first critical beta {found[0]!r}, got {beta_max!r}")
     # obj_tol=None: follow the branch to the stated residual, not just to a flat objective
-    ann = _Annealer(Backend("numpy"), p_x, p_y_given_x, method, p_x.size, as_generator(seed), 1e-12,
+    ann = _Annealer(array_backend("numpy"), p_x, p_y_given_x, method, p_x.size, as_generator(seed), 1e-12,
                     CRITICAL_MAX_ITER, obj_tol=None)
     grid = np.geomspace(found[0] * (1 + 1e-2), top, n_grid)
     q = ann.split(np.ones((p_x.size, 1)))

@@ -33,6 +33,8 @@ import numpy as np
 
 from .._generated import ib_numpy
 from ..numeric import (
+    ArrayBackend,
+    array_backend,
     as_generator,
     check_beta,
     check_joint,
@@ -41,7 +43,7 @@ from ..numeric import (
     check_units,
     to_units,
 )
-from ._engine import Backend, compact, iterate, point_kernel, point_objective
+from ._engine import compact, iterate, point_kernel, point_objective
 from ._solve import (
     DEFAULT_TOL,
     MASS_TOL,
@@ -130,7 +132,7 @@ class IBCurve:
 class _Annealer:
     """Warm-started solves on the chosen backend, several (encoder, beta) jobs per batch."""
 
-    def __init__(self, be: Backend, p_x: np.ndarray, p_y_given_x: np.ndarray, method: str, capacity: int,
+    def __init__(self, be: ArrayBackend, p_x: np.ndarray, p_y_given_x: np.ndarray, method: str, capacity: int,
                  rng: np.random.Generator, tol: float, max_iter: int,
                  obj_tol: float | None = ANNEAL_OBJ_TOL) -> None:
         self.be, self.method, self.capacity, self.rng = be, method, capacity, rng
@@ -257,7 +259,7 @@ def ib_curve(
     p_x, p_y_given_x = marginals(joint)
     n_x = joint.shape[0]
     capacity = check_n_clusters(n_clusters, n_x)
-    be = Backend(backend, device)
+    be = array_backend(backend, device)
     rng = as_generator(seed)
     ann = _Annealer(be, p_x, p_y_given_x, method, capacity, rng, min(ANNEAL_TOL, tol * 100), ANNEAL_MAX_ITER)
     n_b = betas_sorted.size

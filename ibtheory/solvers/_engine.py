@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from .._generated import ib_numpy
+from ..numeric import ArrayBackend
 
 METHODS = ("ib", "dualib")
-BACKENDS = ("numpy", "torch")
 
 
 def step_kernel(kernels: Any, method: str) -> Any:
@@ -44,97 +44,36 @@ def point_objective(point: tuple, beta: Any) -> Any:
     return point[2] + beta * point[4]
 
 
-class Backend:
-    """Array namespace of one backend: the generated kernels plus the few array ops the loop needs."""
-
-    def __init__(self, name: str, device: Any = None) -> None:
-        if name not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
-        self.name = name
-        if name == "numpy":
-            if device not in (None, "cpu"):
-                raise ValueError(f"device={device!r} needs backend='torch'; the numpy backend runs on the CPU")
-            self.kernels: Any = ib_numpy
-            self.device = None
-        else:
-            import torch
-
-            from .._generated import ib_torch
-
-            self.kernels = ib_torch
-            self.torch = torch
-            self.device = torch.device(device if device is not None else "cpu")
-
-    def asarray(self, a: Any) -> Any:
-        if self.name == "numpy":
-            return np.asarray(a, dtype=np.float64)
-        return self.torch.as_tensor(np.asarray(a, dtype=np.float64), device=self.device)
-
-    def to_numpy(self, a: Any) -> np.ndarray:
-        if self.name == "numpy":
-            return np.asarray(a)
-        return a.detach().cpu().numpy()
-
-    def index(self, idx: np.ndarray) -> Any:
-        if self.name == "numpy":
-            return idx
-        return self.torch.as_tensor(idx, device=self.device)
-
-    def max_change(self, new: Any, old: Any) -> np.ndarray:
-        """max_{x,t} |exp(new) - exp(old)| per batch member (the stated residual)."""
-        if self.name == "numpy":
-            return np.maximum.reduce(np.abs(np.exp(new) - np.exp(old)), axis=(-2, -1))
-        return self.to_numpy((new.exp() - old.exp()).abs().amax(dim=(-2, -1)))
-
-    def concat(self, a: Any, b: Any) -> Any:
-        """``a`` and ``b`` stacked along the batch (first) axis."""
-        if self.name == "numpy":
-            return np.concatenate([a, b])
-        return self.torch.cat([a, b])
-
-    def step(self, method: str) -> Any:
-        return step_kernel(self.kernels, method)
-
-    def objective(self, method: str) -> Any:
-        return objective_kernel(self.kernels, method)
-
-
-def _extrapolate(be: Backend, x0: Any, x1: Any, x2: Any) -> Any:
+def _extrapolate(be: ArrayBackend, x0: Any, x1: Any, x2: Any) -> Any:
     """SQUAREM step (Varadhan & Roland 2008, scheme S3) on log-encoders, rows renormalised.
 
     r = x1 - x0, v = x2 - 2 x1 + x0, alpha = -min(|r|/|v|, ...) <= -1 per batch member, and
     x0 - 2 alpha r + alpha^2 v; entries that are -inf in any iterate stay -inf.
     """
-    if be.name == "numpy":
-        fin = np.isfinite(x0) & np.isfinite(x1) & np.isfinite(x2)
-        all_finite = bool(fin.all())  # the usual case: no masking passes
-        if not all_finite:
-            x0, x1, x2 = (np.where(fin, a, 0.0) for a in (x0, x1, x2))
-        r = x1 - x0
-        v = x2 - 2 * x1 + x0
-        nr = np.sqrt(np.sum(r * r, axis=(-2, -1)))
-        nv = np.sqrt(np.sum(v * v, axis=(-2, -1)))
-        alpha = -np.maximum(1.0, nr / np.maximum(nv, 1e-300))[:, None, None]
-        xe = x0 - 2 * alpha * r + alpha**2 * v
-        if not all_finite:
-            xe = np.where(fin, xe, -np.inf)
-        m = np.max(xe, axis=-1, keepdims=True)
-        return xe - (np.log(np.sum(np.exp(xe - m), axis=-1, keepdims=True)) + m)
-    torch = be.torch
-    fin = torch.isfinite(x0) & torch.isfinite(x1) & torch.isfinite(x2)
-    z0, z1, z2 = (torch.where(fin, a, torch.zeros_like(a)) for a in (x0, x1, x2))
-    r = z1 - z0
-    v = z2 - 2 * z1 + z0
-    nr = r.square().sum(dim=(-2, -1)).sqrt()
-    nv = v.square().sum(dim=(-2, -1)).sqrt()
-    alpha = -torch.clamp(nr / torch.clamp(nv, min=1e-300), min=1.0)
-    alpha = alpha[:, None, None]
-    xe = torch.where(fin, z0 - 2 * alpha * r + alpha**2 * v, torch.full_like(z0, -float("inf")))
-    return xe - torch.logsumexp(xe, dim=-1, keepdim=True)
+    xp = be.xp
+    fin = xp.isfinite(x0) & xp.isfinite(x1) & xp.isfinite(x2)
+    all_finite = bool(fin.all())  # the usual case: no masking passes
+    if not all_finite:
+        x0, x1, x2 = (xp.where(fin, a, 0.0) for a in (x0, x1, x2))
+    r = x1 - x0
+    v = x2 - 2 * x1 + x0
+    nr = xp.sqrt(be.sum(r * r, axis=(-2, -1)))
+    nv = xp.sqrt(be.sum(v * v, axis=(-2, -1)))
+    alpha = -be.clip(nr / be.clip(nv, min=1e-300), min=1.0)[:, None, None]
+    xe = x0 - 2 * alpha * r + alpha**2 * v
+    if not all_finite:
+        xe = xp.where(fin, xe, -float("inf"))
+    return xe - be.logsumexp(xe, axis=-1, keepdims=True)
+
+
+def max_change(be: ArrayBackend, new: Any, old: Any) -> np.ndarray:
+    """max_{x,t} |exp(new) - exp(old)| per batch member (the stated residual), as NumPy."""
+    xp = be.xp
+    return be.to_numpy(be.max(xp.abs(xp.exp(new) - xp.exp(old)), axis=(-2, -1)))
 
 
 def iterate(
-    be: Backend, log_q: Any, p_x: Any, p_y_given_x: Any, beta: Any, method: str, tol: float, max_iter: int,
+    be: ArrayBackend, log_q: Any, p_x: Any, p_y_given_x: Any, beta: Any, method: str, tol: float, max_iter: int,
     accelerate: bool = True, obj_tol: float | None = None, start_objective: np.ndarray | None = None,
 ) -> tuple[Any, np.ndarray, np.ndarray]:
     """Alternate the generated step on a batch of encoders until each residual is <= ``tol``.
@@ -156,8 +95,9 @@ def iterate(
     ``start_objective`` (B,), the objective of the starting encoders, lets that happen after the
     first round (a warm start that one round barely moves).
     """
-    step = be.step(method)
-    objective = be.objective(method)
+    kernels = be.kernels("ib")
+    step = step_kernel(kernels, method)
+    objective = objective_kernel(kernels, method)
     n_batch = int(log_q.shape[0])
     n_iter = np.zeros(n_batch, dtype=np.int64)
     residual = np.full(n_batch, np.inf)
@@ -171,23 +111,22 @@ def iterate(
         _, _, x1 = step(x0, p_x, p_y_given_x, b)
         done = np.zeros(active.size, dtype=bool)
         if not (accelerate and max_iter - n_iter[active[0]] >= 3):
-            res = be.max_change(x1, x0)
+            res = max_change(be, x1, x0)
             new, steps = x1, 1
         else:
             _, _, x2 = step(x1, p_x, p_y_given_x, b)
             xe = _extrapolate(be, x0, x1, x2)
             _, _, x3 = step(xe, p_x, p_y_given_x, b)
             # both objectives in one call (the kernel's fixed cost dominates on small problems)
-            both = be.to_numpy(objective(p_x, p_y_given_x, _exp(be, be.concat(x2, x3)), be.concat(b, b)))
+            both = be.to_numpy(objective(p_x, p_y_given_x, be.xp.exp(be.concat([x2, x3])), be.concat([b, b])))
             obj2, obj3 = both[: x2.shape[0]], both[x2.shape[0] :]
             use3 = np.isfinite(obj3) & (obj3 <= obj2)
             if use3.all() or not use3.any():  # the usual case: one branch for the whole batch
                 new, prev = (x3, xe) if use3[0] else (x2, x1)
             else:
-                pick = be.index(use3.reshape(-1, 1, 1)) if be.name == "torch" else use3[:, None, None]
-                new = be.torch.where(pick, x3, x2) if be.name == "torch" else np.where(pick, x3, x2)
-                prev = be.torch.where(pick, xe, x1) if be.name == "torch" else np.where(pick, xe, x1)
-            res = be.max_change(new, prev)
+                pick = be.index(use3[:, None, None])
+                new, prev = be.xp.where(pick, x3, x2), be.xp.where(pick, xe, x1)
+            res = max_change(be, new, prev)
             steps = 3
             if obj_tol is not None:
                 obj_new = np.where(use3, obj3, obj2)
@@ -202,10 +141,6 @@ def iterate(
         residual[active] = res
         active = active[~((res <= tol) | done)]
     return log_q, n_iter, residual
-
-
-def _exp(be: Backend, a: Any) -> Any:
-    return np.exp(a) if be.name == "numpy" else a.exp()
 
 
 def compact(

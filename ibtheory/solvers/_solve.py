@@ -14,6 +14,7 @@ import numpy as np
 
 from .._generated import ib_numpy
 from ..numeric import (
+    array_backend,
     as_generator,
     check_beta,
     check_joint,
@@ -24,7 +25,6 @@ from ..numeric import (
 )
 from ._engine import (
     METHODS,
-    Backend,
     compact,
     iterate,
     objective_kernel,
@@ -147,7 +147,7 @@ def _solve(p_xy: Any, beta: Any, method: str, *, n_clusters: Any, init: Any, n_r
     else:
         k = check_n_clusters(n_clusters, n_x)
         q0 = random_encoders(as_generator(seed), n_restarts, n_x, k)
-    be = Backend(backend, device)
+    be = array_backend(backend, device)
     with np.errstate(divide="ignore"):
         log_q = be.asarray(np.log(q0))
     betas = be.asarray(np.full(n_restarts, float(b)))
