@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -10,13 +13,17 @@ import pytest
 import ibtheory
 from ibtheory.models import binary_symmetric_channel, genib_toy, random_joint
 from ibtheory.solvers import ib_curve, solve_dual_ib, solve_ib, trivial_critical_betas
+from ibtheory.solvers._critical import split_jacobian
 
 #: Table values of theory.md 3.4 are printed with 6 decimals (4 for the 5x3 rows): half a unit of
 #: the last printed digit.
 TABLE_ATOL_6 = 5e-7
 TABLE_ATOL_4 = 5e-4
-#: The autograd Jacobian vs the SVD / covariance formulas: both float64, O(n^3) round-off.
+#: The split Jacobian (closed form) vs the SVD / covariance formulas: both float64, O(n^3) round-off.
 FORMULA_RTOL = 1e-9
+#: The closed-form split Jacobian vs autograd of the generated torch step: both float64 with O(1)
+#: entries, the autograd route through a few logs and logsumexps (round-off ~1e-14).
+JACOBIAN_ATOL = 1e-10
 #: Perturbation of the trivial encoder in the stability test (theory.md 1.7 oracle 2).
 PERTURBATION = 1e-3
 #: "I(X;T) ~ 0" below the critical beta (theory.md 1.7 oracle 2 asks < 1e-12).
@@ -120,3 +127,65 @@ def test_bad_method_and_counts_raise():
     with pytest.raises(ValueError, match="n_critical"):
         ibtheory.critical_betas(genib_toy(), n_critical=0)
     assert math.isfinite(ibtheory.critical_betas(genib_toy())[0])
+
+
+def _autograd_split_jacobian(method, p_x, p_y_given_x, p_t_given_x, t, beta):
+    """The split map's Jacobian by torch autograd of the generated ``ib_step`` / ``dual_ib_step``:
+    a route independent of the chain-rule formula in ibtheory.solvers._critical."""
+    torch = pytest.importorskip("torch")
+    from ibtheory._generated import ib_torch
+
+    step = ib_torch.ib_step if method == "ib" else ib_torch.dual_ib_step
+    members = np.flatnonzero(p_t_given_x[:, t] > 1e-12)
+    log_all = torch.log(torch.as_tensor(p_t_given_x, dtype=torch.float64))
+    px = torch.as_tensor(p_x, dtype=torch.float64)
+    pyx = torch.as_tensor(p_y_given_x, dtype=torch.float64)
+    rest = [k for k in range(p_t_given_x.shape[1]) if k != t]
+    idx = torch.as_tensor(members)
+
+    def split_map(s):
+        la, lb = log_all[:, t].clone(), log_all[:, t].clone()
+        la[idx] = la[idx] + torch.nn.functional.logsigmoid(s)
+        lb[idx] = lb[idx] + torch.nn.functional.logsigmoid(-s)
+        log_q = torch.cat([la[:, None], lb[:, None], log_all[:, rest]], dim=1)
+        new = step(log_q, px, pyx, torch.tensor(beta, dtype=torch.float64))[2]
+        return (new[:, 0] - new[:, 1])[idx]
+
+    return torch.autograd.functional.jacobian(split_map, torch.zeros(members.size, dtype=torch.float64)).numpy()
+
+
+@pytest.mark.parametrize("method", ["ib", "dualib"])
+@pytest.mark.parametrize("seed", range(3))
+def test_split_jacobian_equals_autograd_of_the_generated_step(method, seed):
+    """At random encoders (three clusters, one with a dead member) and betas, not only fixed points."""
+    rng = np.random.default_rng(seed)
+    p_xy = random_joint(7, 4, concentration=0.6, seed=seed)
+    p_x = p_xy.sum(1)
+    p_y_given_x = p_xy / p_x[:, None]
+    q = rng.dirichlet(np.ones(3), size=7)
+    q[0] = [1.0, 0.0, 0.0]  # x = 0 is no member of clusters 1 and 2
+    beta = float(rng.uniform(0.5, 8.0))
+    for t in range(3):
+        jac, w = split_jacobian(method, p_x, p_y_given_x, q, t, beta)
+        expected = _autograd_split_jacobian(method, p_x, p_y_given_x, q, t, beta)
+        np.testing.assert_allclose(jac, expected, rtol=0, atol=JACOBIAN_ATOL)
+        assert w.sum() == pytest.approx(1.0)
+
+
+def test_critical_betas_run_without_torch():
+    """NumPy only: torch hidden from the interpreter (sys.modules['torch'] = None makes import fail)."""
+    code = textwrap.dedent("""
+        import sys
+        sys.modules["torch"] = None
+        import ibtheory
+        from ibtheory.models import random_joint
+        crit = ibtheory.critical_betas(random_joint(6, 3, concentration=0.7, seed=1), n_critical=2, n_grid=20)
+        dual = ibtheory.critical_betas(random_joint(6, 3, concentration=0.7, seed=1), method="dualib")
+        print(repr(float(crit[0])), repr(float(dual[0])), crit.size)
+    """)
+    out = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    beta_ib, beta_dual, n_found = out.stdout.split()
+    assert float(beta_ib) == pytest.approx(1.587958, abs=TABLE_ATOL_6)
+    assert float(beta_dual) == pytest.approx(1.225477, abs=TABLE_ATOL_6)
+    assert int(n_found) == 2

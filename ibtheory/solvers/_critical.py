@@ -1,18 +1,27 @@
-"""Local bifurcations of the IB / dualIB fixed-point map: stability analysis by autograd.
+"""Local bifurcations of the IB / dualIB fixed-point map: stability analysis of split clusters.
 
 Split a cluster t into two copies, p(t_a|x) = p(t|x) sigmoid(s(x)), p(t_b|x) = p(t|x) sigmoid(-s(x)),
-and consider the map s -> s' = log p'(t_a|x) - log p'(t_b|x) of one alternation (the generated torch
-kernel ``ib_step`` / ``dual_ib_step``). s = 0 is a fixed point whenever the unsplit encoder is; the
+and consider the map s -> s' = log p'(t_a|x) - log p'(t_b|x) of one alternation (the generated kernel
+``ib_step`` / ``dual_ib_step``). s = 0 is a fixed point whenever the unsplit encoder is; the
 antisymmetric split mode decouples from the rest by the a<->b symmetry, so the copy is stable iff
 every eigenvalue of the Jacobian J = ds'/ds at s = 0, except the neutral one (s constant: moving
 mass between identical copies, eigenvalue 1, removed by the projection P = I - 1 w^T with
 w(x) = p(x|t)), has modulus < 1 (theory.md 1.5, 3.4).
 
-At the trivial solution J(beta) = 1 p^T + beta M exactly (the distortion enters linearly), so the
-critical betas of the trivial solution are 1 / eig(P M P): for the IB the largest eigenvalue is
-rho_m^2 (squared maximal correlation, theory.md 1.5), for the dualIB lambda_max(P K_dual P)
-(theory.md 3.4). Later critical points are found by following the forward-annealed branch and
-bisecting where the largest split eigenvalue of one of its clusters crosses 1.
+The Jacobian in closed form (derived here by the chain rule; tests check it against autograd of the
+generated torch step). In s' the normaliser Z(x) cancels, leaving
+log p(t_a) - log p(t_b) - beta (d(x, t_a) - d(x, t_b)), and at s = 0, for members x, x' of t:
+
+    J = 1 w^T + beta M,   M[x, x'] = w(x') C(x, x'),
+    IB (d = KL[p(y|x) || p(y|t)]):      C(x, x') = sum_y p(y|x) p(y|x') / p(y|t) - 1,
+    dualIB (d = KL[p(y|t) || p(y|x)], log p(y|t) = lbar(y) - log Z_t, lbar = sum_x w(x) log p(y|x)):
+                                        C(x, x') = Cov_{p(y|t)}[log p(y|x) - lbar, log p(y|x') - lbar].
+
+At the trivial solution this is J(beta) = 1 p^T + beta M, so its critical betas are 1 / eig(P M P):
+for the IB the largest eigenvalue is rho_m^2 (squared maximal correlation, theory.md 1.5), for the
+dualIB lambda_max(P K_dual P) (theory.md 3.4). Later critical points are found by following the
+forward-annealed branch and bisecting where the largest split eigenvalue of one of its clusters
+crosses 1. NumPy only: no autograd is needed.
 """
 
 from __future__ import annotations
@@ -23,49 +32,45 @@ from typing import Any
 import numpy as np
 
 from ..numeric import array_backend, check_joint, check_positive_int
-from ._engine import compact, step_kernel
+from ._engine import compact
 from ._solve import MASS_TOL, MERGE_TOL, check_method, marginals
 
 #: Members of a cluster with p(t|x) at or below this take no part in its split analysis
 #: (their log p(t|x) is -inf or underflows; they cannot move to a copy at first order).
 MEMBER_TOL = 1e-12
 #: Eigenvalues of P M P below this are treated as zero (no critical beta from that mode):
-#: float64 round-off of an autograd Jacobian of O(1) entries is ~1e-15.
+#: float64 round-off of a Jacobian of O(1) entries is ~1e-15.
 EIG_TOL = 1e-10
+#: p(y|x) is floored at this inside the dualIB's logs, as in the generated ``dual_ib_step``.
+LOG_FLOOR = 1e-300
 #: Relative precision of the bisection of later critical points.
 CRITICAL_RTOL = 1e-6
 #: Alternation cap of each solve along the branch (tol 1e-12): slow near the bifurcations it tracks.
 CRITICAL_MAX_ITER = 10_000
 
 
-def _split_jacobian(method: str, p_x: np.ndarray, p_y_given_x: np.ndarray, p_t_given_x: np.ndarray, t: int,
-                    beta: float) -> tuple[np.ndarray, np.ndarray]:
-    """(J, w): Jacobian of the split map of cluster ``t`` over its members, and w = p(x|t) on them."""
-    import torch
-
-    from .._generated import ib_torch
-
-    step = step_kernel(ib_torch, method)
+def split_jacobian(method: str, p_x: np.ndarray, p_y_given_x: np.ndarray, p_t_given_x: np.ndarray, t: int,
+                   beta: float) -> tuple[np.ndarray, np.ndarray]:
+    """(J, w): the Jacobian of the split map of cluster ``t`` over its members (p(t|x) > MEMBER_TOL),
+    in closed form (module docstring), and w = p(x|t) on them, renormalised (the neutral direction)."""
     members = np.flatnonzero(p_t_given_x[:, t] > MEMBER_TOL)
-    full_q = torch.as_tensor(p_t_given_x, dtype=torch.float64)
-    full_px = torch.as_tensor(p_x, dtype=torch.float64)
-    pyx = torch.as_tensor(p_y_given_x, dtype=torch.float64)
-    rest = [k for k in range(p_t_given_x.shape[1]) if k != t]
-    idx = torch.as_tensor(members)
-
-    def split_map(s: Any) -> Any:
-        log_all = torch.log(full_q)
-        la = log_all[:, t].clone()  # the copies carry half the mass each: sigmoid(0) = 1/2
-        lb = log_all[:, t].clone()
-        la[idx] = la[idx] + torch.nn.functional.logsigmoid(s)
-        lb[idx] = lb[idx] + torch.nn.functional.logsigmoid(-s)
-        log_q = torch.cat([la[:, None], lb[:, None], log_all[:, rest]], dim=1)
-        _, _, new = step(log_q, full_px, pyx, torch.tensor(beta, dtype=torch.float64))
-        return (new[:, 0] - new[:, 1])[idx]
-
-    s0 = torch.zeros(members.size, dtype=torch.float64)
-    jac = torch.autograd.functional.jacobian(split_map, s0).numpy()
-    w = p_x[members] * p_t_given_x[members, t]
+    mass = p_x * p_t_given_x[:, t]
+    w_all = mass / mass.sum()  # p(x|t) over every x: p(t) and the decoder include all of them
+    w = w_all[members]
+    if method == "ib":
+        p_y_given_t = w_all @ p_y_given_x
+        pyx = p_y_given_x[members]
+        ratio = np.divide(pyx, p_y_given_t, out=np.zeros_like(pyx), where=p_y_given_t > 0)
+        c = pyx @ ratio.T - 1.0
+    else:
+        log_pyx = np.log(np.maximum(p_y_given_x, LOG_FLOOR))
+        lbar = w_all @ log_pyx
+        decoder = np.exp(lbar - lbar.max())
+        decoder /= decoder.sum()
+        g = log_pyx[members] - lbar
+        g = g - (g @ decoder)[:, None]
+        c = (g * decoder) @ g.T
+    jac = np.ones((members.size, 1)) * w[None, :] + beta * c * w[None, :]
     return jac, w / w.sum()
 
 
@@ -73,7 +78,7 @@ def _split_eigenvalue(method: str, p_x: np.ndarray, p_y_given_x: np.ndarray, p_t
     """Largest |eigenvalue| of the projected split Jacobian over all clusters of an encoder."""
     best = 0.0
     for t in range(p_t_given_x.shape[1]):
-        jac, w = _split_jacobian(method, p_x, p_y_given_x, p_t_given_x, t, beta)
+        jac, w = split_jacobian(method, p_x, p_y_given_x, p_t_given_x, t, beta)
         proj = np.eye(w.size) - np.outer(np.ones(w.size), w)
         ev = np.linalg.eigvals(proj @ jac @ proj)
         best = max(best, float(np.max(np.abs(ev))) if ev.size else 0.0)
@@ -85,14 +90,14 @@ def trivial_critical_betas(p_xy: Any, method: str = "ib", *, normalize: bool = F
 
     IB: 1 / rho_i^2 (squared singular values of p(x,y)/sqrt(p(x)p(y)) other than 1; theory.md 1.5).
     dualIB: 1 / eig(P K_dual P) (theory.md 3.4). M is the beta-coefficient of the split Jacobian,
-    J(1) - J(0), obtained by autograd of the generated torch kernel.
+    J(1) - J(0) of the closed-form split Jacobian (module docstring).
     """
     check_method(method)
     joint = check_joint(p_xy, normalize=normalize)
     p_x, p_y_given_x = marginals(joint)
     trivial = np.ones((p_x.size, 1))
-    j1, w = _split_jacobian(method, p_x, p_y_given_x, trivial, 0, 1.0)
-    j0, _ = _split_jacobian(method, p_x, p_y_given_x, trivial, 0, 0.0)
+    j1, w = split_jacobian(method, p_x, p_y_given_x, trivial, 0, 1.0)
+    j0, _ = split_jacobian(method, p_x, p_y_given_x, trivial, 0, 0.0)
     proj = np.eye(w.size) - np.outer(np.ones(w.size), w)
     ev = np.linalg.eigvals(proj @ (j1 - j0) @ proj).real
     ev = np.sort(ev[ev > EIG_TOL])[::-1]
@@ -104,8 +109,8 @@ def critical_betas(p_xy: Any, method: str = "ib", *, n_critical: int = 1, beta_m
     """Ascending betas where the trivial solution, and later a cluster, loses stability (local bifurcations).
 
     The first value is the trivial solution's instability, 1/rho_m^2 for the IB (theory.md 1.5) and
-    1/lambda_max(P K_dual P) for the dualIB (theory.md 3.4), from the autograd Jacobian of the
-    generated fixed-point map (module docstring). With ``n_critical > 1`` the forward-annealed branch
+    1/lambda_max(P K_dual P) for the dualIB (theory.md 3.4), from the Jacobian of the fixed-point
+    map (module docstring; NumPy only). With ``n_critical > 1`` the forward-annealed branch
     is followed on ``n_grid`` log-spaced betas up to ``beta_max`` (default 50 beta_1), and each point
     where the largest split eigenvalue of one of its clusters crosses 1 is bisected to relative
     precision CRITICAL_RTOL. Fewer than ``n_critical`` values are returned when no more are found.
