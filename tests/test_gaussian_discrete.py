@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-from ibtheory import gaussian_dual_ib, gaussian_ib
+from ibtheory import gaussian_dual_ib, gaussian_ib, ib_curve
 from ibtheory._generated import gaussian_numpy as kn
 
 RHO = 0.8
@@ -117,24 +117,10 @@ def test_discrete_dual_ib_becomes_informative_at_the_derived_critical_beta():
 LIBRARY_ATOL_32 = 2e-3
 
 
-def _library(name: str):
-    """The discrete solver of issue 4, or a skip naming the missing function."""
-    import ibtheory
-
-    fn = getattr(ibtheory, name, None)
-    if fn is None:
-        pytest.skip(
-            f"ibtheory.{name} does not exist yet (issue 4, discrete IB/dualIB solvers); "
-            "the literal alternation tests above cover this comparison meanwhile"
-        )
-    return fn
-
-
 @pytest.mark.slow  # ~70 s per method on one loaded core (n = 32 dominates)
 @pytest.mark.parametrize(("method", "solver"), [("ib", gaussian_ib), ("dualib", gaussian_dual_ib)], ids=["ib", "dualib"])
 def test_library_ib_curve_on_discretised_gaussian_approaches_the_closed_form(method, solver):
     """``ibtheory.ib_curve(p_xy, betas, method=...)`` (defaults) on finer grids -> the closed form."""
-    ib_curve = _library("ib_curve")
     lam = 1 - RHO**2
     beta_c = 1 / RHO**2 if method == "ib" else lam / RHO**2
     betas = beta_c * np.geomspace(0.5, 4.0, 9)
