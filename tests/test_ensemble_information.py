@@ -26,6 +26,7 @@ from ibtheory.ntk import (
     information_vs_w_std,
     output_information,
 )
+from ibtheory.testing import pairwise_rounding
 
 ARCH: dict[str, Any] = dict(depth=2, activation="erf", w_std=1.5, b_std=0.05, learning_rate=1.0)
 TIMES = np.array([0.0, 1.0, 10.0, 100.0, 1e3, np.inf])
@@ -86,12 +87,23 @@ def test_bayes_at_least_gibbs(info):
     assert np.all(info.bayes_loss_test >= info.gibbs_loss_test - 1e-12)
 
 
-def test_orderings(info):
+def test_orderings(data, info):
+    """The UNCLIPPED pairwise bounds obey 0 <= I_BD <= I_KL <= ln N and, for I(Z;Y), lower <= upper
+    and 0 <= I(Z;Y) <= H(Y), up to the round-off of the pairwise terms at each time."""
     log_n = math.log(info.n_eval)
-    assert np.all(info.i_xz_lower >= 0) and np.all(info.i_xz_lower <= info.i_xz_upper)
-    assert np.all(info.i_xz_upper <= log_n + 1e-12)
-    assert np.all(info.i_zy_lower >= 0) and np.all(info.i_zy_lower <= info.i_zy_upper)
-    assert np.all(info.infonce_lower <= log_n + 1e-12)
+    pred = ensemble_prediction(data[0], data[1], data[2], TIMES, **ARCH)
+    var = np.diagonal(pred.cov, axis1=1, axis2=2)
+    tol = np.array([pairwise_rounding(m, v) for m, v in zip(pred.mean, var, strict=True)])
+    p_y = np.bincount(data[3]) / data[3].size
+    h_y = float(-np.sum(p_y[p_y > 0] * np.log(p_y[p_y > 0])))
+    assert np.all(-tol <= info.i_xz_lower_raw) and np.all(info.i_xz_lower_raw <= info.i_xz_upper_raw + tol)
+    assert np.all(info.i_xz_upper_raw <= log_n + tol)
+    assert np.all(info.i_zy_lower_raw <= info.i_zy_upper_raw + tol)
+    assert np.all(info.i_zy_upper_raw >= -tol) and np.all(info.i_zy_lower_raw <= h_y + tol)
+    # the public values are the raw ones clipped as documented
+    np.testing.assert_allclose(info.i_xz_lower, np.clip(info.i_xz_lower_raw, 0.0, log_n), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(info.i_zy_lower, np.maximum(info.i_zy_lower_raw, 0.0), rtol=0, atol=float(tol.max()))
+    assert np.all(info.infonce_lower <= log_n + 1e-12)  # not clipped: ln N + mean(s_ii - lse_j s_ij)
     assert np.all(info.kl_to_prior >= -1e-9)
     # information grows with training here: compression is not expected for this kernel regression.
     assert info.i_xz_upper[-1] > info.i_xz_upper[1]
@@ -144,8 +156,8 @@ def test_information_bounds_against_monte_carlo(data):
     i_zy = log_pzy - log_pz
     for est, lo, hi in ((i_xz, "i_xz_lower", "i_xz_upper"), (i_zy, "i_zy_lower", "i_zy_upper")):
         m, se = est.mean(), est.std(ddof=1) / math.sqrt(n_mc)
-        assert info[lo] <= m + N_SIGMA * se, lo
-        assert m - N_SIGMA * se <= info[hi], hi
+        assert info[lo + "_raw"] <= m + N_SIGMA * se, lo
+        assert m - N_SIGMA * se <= info[hi + "_raw"], hi
     # InfoNCE / leave-one-out bound I(X;Z) in expectation over the draw: average 200 seeds.
     lo = np.array([output_information(mean, var, labels, seed=s)["infonce_lower"] for s in range(200)])
     hi = np.array([output_information(mean, var, labels, seed=s)["infonce_upper"] for s in range(200)])

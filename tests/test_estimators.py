@@ -18,6 +18,7 @@ from ibtheory.estimators import (
     kde_information,
 )
 from ibtheory.models import twelve_bit_task
+from ibtheory.testing import pairwise_rounding
 
 #: Plug-in entropies of counts: sums of <= 4096 terms n ln n in float64, relative round-off ~1e-15.
 ENTROPY_ATOL = 1e-10
@@ -176,8 +177,19 @@ def test_kde_lower_bounds_never_exceed_upper_bounds(seed, log_var, d):
     a = rng.normal(size=(n, d)) * rng.uniform(0.01, 2.0)
     y = rng.integers(0, 3, size=n)
     res = kde_information(a, y, noise_variance=10.0**log_var, units="nats")
-    assert 0.0 <= res.i_xt_lower <= res.i_xt_upper <= math.log(n) + 1e-12
-    assert 0.0 <= res.i_ty_lower <= res.i_ty_upper
+    # the UNCLIPPED bounds obey the theorems (H(M|X) <= H_BD <= H_KL <= H(M|X) + ln N; each lower
+    # bound below each upper bound; 0 <= I(M;Y) <= H(Y)) up to the round-off of the pairwise terms
+    tol = pairwise_rounding(a, 10.0**log_var)
+    h_y = label_entropy_bits(y) * LN2
+    assert -tol <= res.i_xt_lower_raw <= res.i_xt_upper_raw + tol
+    assert res.i_xt_upper_raw <= math.log(n) + tol
+    assert res.i_ty_lower_raw <= res.i_ty_upper_raw + tol
+    assert res.i_ty_lower_raw <= h_y + tol and res.i_ty_upper_raw >= -tol
+    # the public values are the raw ones clipped as documented, I(X;M) >= 0 and I(M;Y) in [0, H(Y)]
+    # (up to round-off: the entropy bounds are clipped into [H(M|X), H(M|X) + ln N] first)
+    assert res.i_xt_lower == pytest.approx(max(res.i_xt_lower_raw, 0.0), abs=tol)
+    assert res.i_ty_lower == pytest.approx(max(res.i_ty_lower_raw, 0.0), abs=tol)
+    assert res.i_ty_upper == pytest.approx(max(min(res.i_ty_upper_raw, h_y), res.i_ty_lower), abs=tol)
     assert res.noise_variance == 10.0**log_var and res.units == "nats" and res.n_samples == n
 
 
@@ -197,8 +209,8 @@ def test_kde_bounds_bracket_a_monte_carlo_mixture_entropy():
     h_mc = float(-log_p.mean())
     se = float(log_p.std(ddof=1) / math.sqrt(m))
     i_mc = h_mc - 0.5 * d * math.log(2 * math.pi * math.e * s2)
-    assert res.i_xt_lower - MC_SIGMAS * se <= i_mc <= res.i_xt_upper + MC_SIGMAS * se
-    assert res.i_xt_upper - res.i_xt_lower > 10 * se  # the bracket is not trivially tight
+    assert res.i_xt_lower_raw - MC_SIGMAS * se <= i_mc <= res.i_xt_upper_raw + MC_SIGMAS * se
+    assert res.i_xt_upper_raw - res.i_xt_lower_raw > 10 * se  # the bracket is not trivially tight
 
 
 def test_kde_label_bounds_respect_h_y():

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from scipy.special import logsumexp
 
 from ibtheory.estimators import mixture_entropy_bounds, pairwise_terms
+from ibtheory.testing import pairwise_rounding
 
 #: Float64 agreement of two routes through O(N) sums of logs (round-off ~1e-15 per term).
 RTOL = 1e-11
@@ -26,13 +27,6 @@ RTOL = 1e-11
 N_SIGMA = 5.0
 #: MC samples per check: SE of H(Z) ~ 0.005 nats for these mixtures.
 N_MC = 40_000
-
-
-def _distance_rounding(means: np.ndarray, var: np.ndarray) -> float:
-    """Absolute error bound of the pairwise terms from the matrix-product squared distances:
-    ||a||^2 + ||b||^2 - 2 a.b has error ~ a few eps x max ||mu - mean||^2, divided by min s."""
-    centred = means - means.mean(axis=0)
-    return 16 * np.finfo(float).eps * float(np.max(np.sum(centred**2, axis=1))) / float(np.min(var))
 
 
 def _entropy_components(var: np.ndarray, k: int) -> np.ndarray:
@@ -121,14 +115,17 @@ def test_sandwich_against_monte_carlo(n, k, scale, equal_var):
     rng = np.random.default_rng(n * 100 + k)
     means = rng.normal(scale=scale, size=(n, k))
     var = np.full(n, 0.3) if equal_var else rng.uniform(0.1, 1.5, size=n)
-    lo, hi = (float(v) for v in mixture_entropy_bounds(means, var))
+    # the unclipped bounds (mixture_entropy_bounds clips them into this very chain)
+    terms = pairwise_terms(means, var)
+    lo, hi = float(terms.h_components + terms.i_bd), float(terms.h_components + terms.i_kl)
     h_cond = float(_entropy_components(var, k).mean())
     h_mc, se = _mc_entropy(means, var, rng)
-    assert h_cond <= lo + 1e-12
+    tol = pairwise_rounding(means, var)
+    assert h_cond - tol <= lo
     assert lo <= h_mc + N_SIGMA * se
     assert h_mc - N_SIGMA * se <= hi
-    assert hi <= h_cond + math.log(n) + 1e-12
-    assert lo <= hi
+    assert hi <= h_cond + math.log(n) + tol
+    assert lo <= hi + tol
 
 
 def test_exact_when_components_coincide():
@@ -145,7 +142,7 @@ def test_exact_when_components_separate():
     var = rng.uniform(0.5, 2.0, size=12)
     lo, hi = mixture_entropy_bounds(means, var)
     h = float(_entropy_components(var, 2).mean()) + math.log(12)
-    tol = 1e-12 + _distance_rounding(means, var)  # ~1e-9 here: spread^2 / s ~ 1e8
+    tol = pairwise_rounding(means, var)  # ~1e-9 here: spread^2 / s ~ 1e8
     assert float(lo) == pytest.approx(h, abs=tol)
     assert float(hi) == pytest.approx(h, abs=tol)
 
@@ -158,7 +155,7 @@ def test_exact_for_separated_clusters_of_identical_components():
     lo, hi = mixture_entropy_bounds(means, 0.2)
     p = sizes / sizes.sum()
     h = 0.5 * 2 * math.log(2 * math.pi * math.e * 0.2) - float(np.sum(p * np.log(p)))
-    tol = 1e-12 + _distance_rounding(means, np.full(10, 0.2))
+    tol = pairwise_rounding(means, 0.2)
     assert float(lo) == pytest.approx(h, abs=tol)
     assert float(hi) == pytest.approx(h, abs=tol)
 
@@ -228,15 +225,24 @@ def test_memory_is_bounded_by_the_chunk():
     seed=st.integers(0, 2**31),
 )
 def test_ordering_property(n, k, scale, seed):
+    """0 <= i_bd <= i_kl <= ln N for the UNCLIPPED terms, up to their round-off (D_ii = 0, D >= 0,
+    D_BD <= D_KL); the public bounds are those terms clipped into that chain."""
     rng = np.random.default_rng(seed)
     means = rng.normal(size=(n, k)) * scale
     var = rng.uniform(0.01, 10.0, size=n)
     terms = pairwise_terms(means, var)
-    h_cond = float(terms.h_components)
+    assert terms.n_components == n
+    h_cond = float(_entropy_components(var, k).mean())
+    assert float(terms.h_components) == pytest.approx(h_cond, rel=RTOL, abs=RTOL)
+    i_bd, i_kl = float(terms.i_bd), float(terms.i_kl)
+    tol = pairwise_rounding(means, var)
+    assert -tol <= i_bd <= i_kl + tol
+    assert i_kl <= math.log(n) + tol
+    # the documented clipping, and nothing else, separates the public values from the raw ones
     lo, hi = (float(v) for v in mixture_entropy_bounds(means, var))
-    tol = 1e-12 * max(1.0, abs(h_cond))
-    assert h_cond - tol <= lo <= hi + tol
-    assert hi <= h_cond + math.log(n) + tol
+    want_bd = min(max(i_bd, 0.0), math.log(n))
+    assert lo == float(terms.h_components + want_bd)
+    assert hi == float(terms.h_components + min(max(i_kl, want_bd), math.log(n)))
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,16 @@ Gaussian mixture with the N activity vectors as means, and
     I(M;Y) = H(M) - sum_y p(y) H(M|Y=y)          (H(M|Y=y): the mixture over the class-y rows).
 
 H(M) and H(M|Y=y) are bracketed by the pairwise estimators: Bhattacharyya distance (lower) and KL
-divergence (upper), computed by :func:`ibtheory.estimators.mixture_entropy_bounds` (generated
-kernels). Combining the brackets gives rigorous bounds (derived here):
+divergence (upper), as in :func:`ibtheory.estimators.mixture_entropy_bounds` (generated kernels,
+via :func:`ibtheory.estimators.pairwise_terms`). Combining the brackets gives rigorous bounds (derived here):
 
     i_xt_lower = H_BD(M) - H(M|X),                         i_xt_upper = H_KL(M) - H(M|X),
     i_ty_lower = max(0, H_BD(M) - sum_y p(y) H_KL(M|y)),
     i_ty_upper = min(H(Y), H_KL(M) - sum_y p(y) H_BD(M|y))     (I(M;Y) <= H(Y) always).
+
+The public values are clipped: into [0, ln N] with lower <= upper for I(X;M) (round-off only) and
+into [0, H(Y)] for I(M;Y) (there the raw BD/KL combinations can be vacuous: a negative lower or an
+upper above H(Y)). The unclipped combinations are kept in the ``*_raw`` fields.
 
 (ibsgd instead reports the KL-based value of both terms as "upper" and the BD-based value of both
 as "lower"; those are estimates, not bounds, for I(M;Y).)
@@ -30,7 +34,7 @@ import numpy as np
 
 from ..numeric import check_units, to_units
 from ._binning import check_activations, label_codes, plug_in_entropy_rows
-from ._mixture import mixture_entropy_bounds
+from ._mixture import check_mixture, pairwise_terms
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,9 @@ class KDEInformation:
     noise_variance : float, sigma^2 of the added isotropic Gaussian noise.
     n_samples : int, number of rows N (X uniform over them); ``i_xt_upper <= ln N``.
     units : ``"nats"`` or ``"bits"``.
+    i_xt_lower_raw, i_xt_upper_raw, i_ty_lower_raw, i_ty_upper_raw : ndarray (...), the same four
+        bounds before clipping (module docstring), in ``units``: H_BD(M) - H(M|X),
+        H_KL(M) - H(M|X), H_BD(M) - sum_y p(y) H_KL(M|y), H_KL(M) - sum_y p(y) H_BD(M|y).
     """
 
     i_xt_lower: np.ndarray
@@ -53,16 +60,26 @@ class KDEInformation:
     noise_variance: float
     n_samples: int
     units: str
+    i_xt_lower_raw: np.ndarray
+    i_xt_upper_raw: np.ndarray
+    i_ty_lower_raw: np.ndarray
+    i_ty_upper_raw: np.ndarray
 
 
-def _mixture_bounds(means: np.ndarray, noise_variance: float) -> tuple[np.ndarray, np.ndarray]:
-    """(lower, upper) on the entropy (nats) of the equal-weight mixture of N(mean_i, s^2 I_d).
+def _mixture_bounds(means: np.ndarray, noise_variance: float) -> tuple[np.ndarray, ...]:
+    """(lower, upper, lower_raw, upper_raw) on the entropy (nats) of the mixture of N(mean_i, s^2 I_d).
 
-    The Bhattacharyya / KL pairwise bounds of :func:`ibtheory.estimators.mixture_entropy_bounds`
-    (Kolchinsky & Tracey 2017, theory 5.7) with one common variance; ``means`` is (..., N, d).
+    The Bhattacharyya / KL pairwise bounds (Kolchinsky & Tracey 2017, theory 5.7) with one common
+    variance, ``means`` (..., N, d): clipped as :func:`mixture_entropy_bounds` reports them, and raw.
     """
-    bounds = mixture_entropy_bounds(means, noise_variance, units="nats")
-    return np.asarray(bounds.lower, dtype=np.float64), np.asarray(bounds.upper, dtype=np.float64)
+    raw = pairwise_terms(*check_mixture(means, noise_variance))
+    clipped = raw.clipped()
+    return (
+        clipped.h_components + clipped.i_bd,
+        clipped.h_components + clipped.i_kl,
+        raw.h_components + raw.i_bd,
+        raw.h_components + raw.i_kl,
+    )
 
 
 def kde_information(
@@ -102,21 +119,25 @@ def kde_information(
     from .._generated import mixture_numpy  # lazy: generated modules import sympy
 
     h_m_given_x = float(mixture_numpy.isotropic_gaussian_entropy(s2, d))  # (d/2) ln(2 pi e s2)
-    h_lo, h_hi = _mixture_bounds(a, s2)
+    h_lo, h_hi, h_lo_raw, h_hi_raw = _mixture_bounds(a, s2)
     y_codes, n_y = label_codes(y)
-    cond_lo = np.zeros(a.shape[:-2])
-    cond_hi = np.zeros(a.shape[:-2])
+    # sum_y p(y) H(M|y) bounds, clipped (cond) and raw (cond_raw): [lower, upper]
+    cond = [np.zeros(a.shape[:-2]), np.zeros(a.shape[:-2])]
+    cond_raw = [np.zeros(a.shape[:-2]), np.zeros(a.shape[:-2])]
     for c in range(n_y):
         rows = y_codes == c
         p_c = rows.mean()
-        lo_c, hi_c = _mixture_bounds(a[..., rows, :], s2)
-        cond_lo = cond_lo + p_c * lo_c
-        cond_hi = cond_hi + p_c * hi_c
+        bounds_c = _mixture_bounds(a[..., rows, :], s2)
+        for j in range(2):
+            cond[j] = cond[j] + p_c * bounds_c[j]
+            cond_raw[j] = cond_raw[j] + p_c * bounds_c[2 + j]
+    # Clipping (module docstring): I(X;M) >= 0 and I(M;Y) in [0, H(Y)], lower <= upper; the
+    # mixture bounds h_lo, h_hi already lie in [H(M|X), H(M|X) + ln N].
     i_xt_lo = np.maximum(h_lo - h_m_given_x, 0.0)
     i_xt_hi = np.maximum(h_hi - h_m_given_x, i_xt_lo)
-    i_ty_lo = np.maximum(h_lo - cond_hi, 0.0)
+    i_ty_lo = np.maximum(h_lo - cond[1], 0.0)
     h_y = float(plug_in_entropy_rows(y_codes[None, :])[0])
-    i_ty_hi = np.maximum(np.minimum(h_hi - cond_lo, h_y), i_ty_lo)
+    i_ty_hi = np.maximum(np.minimum(h_hi - cond[0], h_y), i_ty_lo)
     return KDEInformation(
         i_xt_lower=to_units(i_xt_lo, units),
         i_xt_upper=to_units(i_xt_hi, units),
@@ -125,4 +146,8 @@ def kde_information(
         noise_variance=s2,
         n_samples=int(n),
         units=units,
+        i_xt_lower_raw=to_units(h_lo_raw - h_m_given_x, units),
+        i_xt_upper_raw=to_units(h_hi_raw - h_m_given_x, units),
+        i_ty_lower_raw=to_units(h_lo_raw - cond_raw[1], units),
+        i_ty_upper_raw=to_units(h_hi_raw - cond_raw[0], units),
     )

@@ -45,12 +45,25 @@ class PairwiseTerms(NamedTuple):
 
     ``h_components`` = (1/N) sum_i H(p_i) = H(Z|X); ``i_bd`` and ``i_kl`` = -(1/N) sum_i ln (1/N)
     sum_j exp(-D_ij) for D = Bhattacharyya and KL, i.e. the pairwise lower and upper bounds on
-    I(X;Z) when X is uniform over the components.
+    I(X;Z) when X is uniform over the components; ``n_components`` = N.
+
+    As computed, NOT clipped: exactly 0 <= i_bd <= i_kl <= ln N (D_ii = 0, D >= 0 and
+    D_BD <= D_KL / 2, the Renyi divergence of order 1/2 being at most KL), but round-off may cross
+    these ends by ~1e-15 (more for far-apart means, see the module note). :meth:`clipped` returns
+    the values moved back into those ranges, as the public bounds report them.
     """
 
     h_components: np.ndarray
     i_bd: np.ndarray
     i_kl: np.ndarray
+    n_components: int
+
+    def clipped(self) -> PairwiseTerms:
+        """``i_bd`` clipped to [0, ln N] and ``i_kl`` to [i_bd, ln N] (round-off at the ends only)."""
+        log_n = math.log(self.n_components)
+        i_bd = np.clip(self.i_bd, 0.0, log_n)
+        i_kl = np.clip(self.i_kl, i_bd, log_n)
+        return self._replace(i_bd=np.asarray(i_bd), i_kl=np.asarray(i_kl))
 
 
 def check_mixture(means: Any, variances: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -90,7 +103,11 @@ def _check_chunk(chunk_size: Any) -> int | None:
 
 
 def pairwise_terms(means: np.ndarray, variances: np.ndarray, chunk_size: int | None = None) -> PairwiseTerms:
-    """The averages of :class:`PairwiseTerms` for validated arrays (see :func:`check_mixture`)."""
+    """The unclipped averages of :class:`PairwiseTerms` for validated arrays (see :func:`check_mixture`).
+
+    ``means`` (..., N, k) and ``variances`` (..., N); the N x N block is evaluated ``chunk_size`` rows
+    at a time (default :data:`BLOCK_ELEMENTS` / (N x batch)).
+    """
     from .._generated import mixture_numpy as gen
 
     n, k = means.shape[-2], means.shape[-1]
@@ -107,10 +124,9 @@ def pairwise_terms(means: np.ndarray, variances: np.ndarray, chunk_size: int | N
         sum_kl = sum_kl + lme_kl.sum(axis=-1)
         sum_bd = sum_bd + lme_bd.sum(axis=-1)
     h = gen.isotropic_gaussian_entropy(variances, k).mean(axis=-1)
-    # D_ii = 0 and D >= 0 bound each row term to [-ln N, 0]; clip the round-off at the ends.
-    i_bd = np.clip(-sum_bd / n, 0.0, math.log(n))
-    i_kl = np.clip(-sum_kl / n, i_bd, math.log(n))
-    return PairwiseTerms(h_components=np.asarray(h), i_bd=np.asarray(i_bd), i_kl=np.asarray(i_kl))
+    return PairwiseTerms(
+        h_components=np.asarray(h), i_bd=np.asarray(-sum_bd / n), i_kl=np.asarray(-sum_kl / n), n_components=int(n)
+    )
 
 
 def mixture_entropy_bounds(
@@ -144,11 +160,14 @@ def mixture_entropy_bounds(
     Returns
     -------
     MixtureEntropyBounds ``(lower, upper)``, arrays of the batch shape ``(...)`` (0-d when unbatched).
+    Both are clipped into [H(Z|X), H(Z|X) + ln N] and ordered (:meth:`PairwiseTerms.clipped`), which
+    moves only round-off; the unclipped values are ``h_components + i_bd`` and ``h_components + i_kl``
+    of :func:`pairwise_terms`.
     """
     check_units(units)
     chunk = _check_chunk(chunk_size)
     mu, var = check_mixture(means, variances)
-    terms = pairwise_terms(mu, var, chunk)
+    terms = pairwise_terms(mu, var, chunk).clipped()
     lower = terms.h_components + terms.i_bd
     upper = terms.h_components + terms.i_kl
     return MixtureEntropyBounds(lower=np.asarray(to_units(lower, units)), upper=np.asarray(to_units(upper, units)))

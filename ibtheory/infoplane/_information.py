@@ -22,7 +22,8 @@ class InformationPlane:
     Fields
     ------
     epochs : ndarray (R,), the recorded epochs.
-    i_xt, i_ty : ndarray (R, S, L), in ``units`` (for the KDE estimator: the upper bounds).
+    i_xt, i_ty : ndarray (R, S, L), in ``units`` (for the KDE estimator: the upper bounds, clipped
+        as :class:`ibtheory.estimators.KDEInformation` documents).
     i_xt_lower, i_ty_lower : ndarray (R, S, L) or None, KDE lower bounds (None for binning).
     estimator : ``"binning"`` or ``"kde"``.
     settings : dict, the estimator settings used, per layer where they differ
@@ -30,6 +31,9 @@ class InformationPlane:
     h_y : float, H(Y) of the labels in ``units``.
     units : ``"nats"`` or ``"bits"``.
     activation : the hidden nonlinearity of the run.
+    raw : dict[str, ndarray (R, S, L)] or None, for KDE the four bounds before clipping, keys
+        ``i_xt, i_ty, i_xt_lower, i_ty_lower`` (the ``*_raw`` fields of ``KDEInformation``);
+        None for binning.
     """
 
     epochs: np.ndarray
@@ -42,6 +46,7 @@ class InformationPlane:
     h_y: float
     units: str
     activation: str
+    raw: dict[str, np.ndarray] | None = None
 
 
 def observed_ranges(run: TrainingRun) -> list[tuple[float, float]]:
@@ -118,25 +123,29 @@ def information_plane(
     if estimator == "kde":
         if noise_variance is None:
             raise ValueError("the kde estimator needs noise_variance (no hidden default)")
-        lo_xt, hi_xt, lo_ty, hi_ty = [], [], [], []
-        for a in run.activations:
-            kde = kde_information(a, labels, noise_variance=noise_variance, units=units)
-            lo_xt.append(kde.i_xt_lower)
-            hi_xt.append(kde.i_xt_upper)
-            lo_ty.append(kde.i_ty_lower)
-            hi_ty.append(kde.i_ty_upper)
+        kdes = [kde_information(a, labels, noise_variance=noise_variance, units=units) for a in run.activations]
+
+        def stacked(field: str) -> np.ndarray:
+            return np.stack([getattr(kde, field) for kde in kdes], axis=-1)
+
         y_codes, _ = label_codes(np.asarray(labels))
         h_y = float(to_units(plug_in_entropy_rows(y_codes[None, :])[0], units))
         return InformationPlane(
             epochs=run.record_epochs,
-            i_xt=np.stack(hi_xt, axis=-1),
-            i_ty=np.stack(hi_ty, axis=-1),
-            i_xt_lower=np.stack(lo_xt, axis=-1),
-            i_ty_lower=np.stack(lo_ty, axis=-1),
+            i_xt=stacked("i_xt_upper"),
+            i_ty=stacked("i_ty_upper"),
+            i_xt_lower=stacked("i_xt_lower"),
+            i_ty_lower=stacked("i_ty_lower"),
             estimator="kde",
             settings={"noise_variance": float(noise_variance)},
             h_y=h_y,
             units=units,
             activation=run.activation,
+            raw={
+                "i_xt": stacked("i_xt_upper_raw"),
+                "i_ty": stacked("i_ty_upper_raw"),
+                "i_xt_lower": stacked("i_xt_lower_raw"),
+                "i_ty_lower": stacked("i_ty_lower_raw"),
+            },
         )
     raise ValueError(f"estimator must be 'binning' or 'kde', got {estimator!r}")

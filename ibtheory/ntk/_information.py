@@ -10,7 +10,8 @@ equal-weight mixture of isotropic Gaussians (theory.md 4.2):
 - I(X;Z) between the Kolchinsky-Tracey pairwise bounds (Bhattacharyya below, KL above;
   theory.md 4.3 b), via :func:`ibtheory.estimators.pairwise_terms` (generated kernels);
 - I(Z;Y) between the rigorous combinations H_BD(Z) - sum_y p(y) H_KL(Z|y) and
-  H_KL(Z) - sum_y p(y) H_BD(Z|y) (derived in theory.md 4.3 b; the lower one clipped at 0);
+  H_KL(Z) - sum_y p(y) H_BD(Z|y) (derived in theory.md 4.3 b; the lower one clipped at 0, the
+  unclipped values kept in the ``*_raw`` fields);
 - the InfoNCE lower and leave-one-out upper bounds on I(X;Z) from one draw z_i ~ p(z|x_i) per
   input (van den Oord et al. 2018; Poole et al. 2019; info_ntk metrics.py; theory.md 4.3 a);
 - the Gibbs and Bayes log-likelihoods and the KL of the trained output distribution to the
@@ -61,9 +62,11 @@ class EnsembleInformation:
     times:
         The requested training times (``inf`` allowed), units of :func:`ensemble_prediction`.
     i_xz_lower, i_xz_upper:
-        Bhattacharyya and KL pairwise bounds on I(X;Z) (in [0, ln N]).
+        Bhattacharyya and KL pairwise bounds on I(X;Z), clipped into [0, ln N] and ordered (this
+        moves only round-off; :meth:`ibtheory.estimators.PairwiseTerms.clipped`).
     i_zy_lower, i_zy_upper:
-        Rigorous bounds on I(Z;Y) (theory.md 4.3 b); the lower one clipped at 0.
+        Rigorous bounds on I(Z;Y) (theory.md 4.3 b); the lower one clipped at 0, the upper one at
+        the lower one.
     h_z_given_x:
         H(Z|X) (exact; differential entropy, may be negative).
     infonce_lower, infonce_upper:
@@ -83,6 +86,9 @@ class EnsembleInformation:
         ``"nats"`` or ``"bits"`` (every quantity above, the log-likelihoods included).
     n_train, n_eval, n_out:
         Sizes; ``ln n_eval`` bounds I(X;Z).
+    i_xz_lower_raw, i_xz_upper_raw, i_zy_lower_raw, i_zy_upper_raw:
+        The four bounds above before clipping (in ``units``; not in :data:`QUANTITIES`, so not in
+        :meth:`as_columns`): what a check of the bounds against an independent route should use.
     """
 
     times: np.ndarray
@@ -102,6 +108,10 @@ class EnsembleInformation:
     n_train: int
     n_eval: int
     n_out: int
+    i_xz_lower_raw: np.ndarray
+    i_xz_upper_raw: np.ndarray
+    i_zy_lower_raw: np.ndarray
+    i_zy_upper_raw: np.ndarray
 
     def as_columns(self) -> dict[str, np.ndarray]:
         """``{"time": ..., quantity: ...}`` for writing a CSV."""
@@ -230,17 +240,23 @@ def _output_information(mean: np.ndarray, var: np.ndarray, labels: np.ndarray, s
 
     n_times, n_eval = var.shape
     chunk = max(1, BLOCK_ELEMENTS // (n_eval * n_times))
-    terms = pairwise_terms(mean, var, chunk)
-    cond_bd = np.zeros(n_times)
-    cond_kl = np.zeros(n_times)
+    raw = pairwise_terms(mean, var, chunk)
+    terms = raw.clipped()
+    # sum_y p(y) I_D(Z|y) for D = BD, KL: from clipped (cond) and unclipped (cond_raw) terms
+    cond = {"bd": np.zeros(n_times), "kl": np.zeros(n_times)}
+    cond_raw = {"bd": np.zeros(n_times), "kl": np.zeros(n_times)}
     for c in np.unique(labels):
         rows = labels == c
-        part = pairwise_terms(mean[:, rows], var[:, rows], chunk)
-        cond_bd += rows.mean() * part.i_bd
-        cond_kl += rows.mean() * part.i_kl
+        part_raw = pairwise_terms(mean[:, rows], var[:, rows], chunk)
+        part = part_raw.clipped()
+        cond["bd"] += rows.mean() * part.i_bd
+        cond["kl"] += rows.mean() * part.i_kl
+        cond_raw["bd"] += rows.mean() * part_raw.i_bd
+        cond_raw["kl"] += rows.mean() * part_raw.i_kl
     # I(Z;Y) = H(Z) - sum_y p(y) H(Z|y); the H(Z|X) parts cancel exactly (h = sum_y p(y) h_y).
-    i_zy_lower = np.maximum(terms.i_bd - cond_kl, 0.0)
-    i_zy_upper = np.maximum(terms.i_kl - cond_bd, i_zy_lower)
+    # Public values clipped: I(Z;Y) >= 0 and lower <= upper (the raw lower can be vacuous, < 0).
+    i_zy_lower = np.maximum(terms.i_bd - cond["kl"], 0.0)
+    i_zy_upper = np.maximum(terms.i_kl - cond["bd"], i_zy_lower)
     nce_lo, nce_hi = _infonce(mean, var, seed, chunk)
     return {
         "i_xz_lower": terms.i_bd,
@@ -250,6 +266,10 @@ def _output_information(mean: np.ndarray, var: np.ndarray, labels: np.ndarray, s
         "h_z_given_x": terms.h_components,
         "infonce_lower": nce_lo,
         "infonce_upper": nce_hi,
+        "i_xz_lower_raw": raw.i_bd,
+        "i_xz_upper_raw": raw.i_kl,
+        "i_zy_lower_raw": raw.i_bd - cond_raw["kl"],
+        "i_zy_upper_raw": raw.i_kl - cond_raw["bd"],
     }
 
 
@@ -262,7 +282,9 @@ def output_information(
     variance of a trained finite-width ensemble (:func:`ibtheory.ntk.finite_ensemble`). ``mean``
     (T, N, k) or (N, k), ``variances`` (T, N) or (N,) > 0, ``labels`` (N,) integers. Returns a dict
     with ``i_xz_lower, i_xz_upper, i_zy_lower, i_zy_upper, h_z_given_x, infonce_lower,
-    infonce_upper``, each (T,) (or scalar arrays for unbatched input), in ``units``.
+    infonce_upper`` and the unclipped ``i_xz_lower_raw, i_xz_upper_raw, i_zy_lower_raw,
+    i_zy_upper_raw`` (see :class:`EnsembleInformation`), each (T,) (or scalar arrays for unbatched
+    input), in ``units``.
     """
     from ..estimators import check_mixture
 
