@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..numeric import check_units, to_units
+from ..numeric import check_positive_int, check_units, to_units
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ class BinningInformation:
     Fields
     ------
     i_xt : ndarray (...), I(X;T~) = H(T~), in ``units``, one per leading batch index.
-    i_ty : ndarray (...), I(T~;Y), in ``units``.
+    i_ty : ndarray (...), I(T~;Y), in ``units``; clipped at 0 (the plug-in value is >= 0 exactly,
+        the clip removes round-off of H(T~) + H(Y) - H(T~, Y) only).
     h_y : float, H(Y) of the labels, in ``units`` (upper bound of ``i_ty``).
     n_bins : int, number of equal-width bins per unit over ``value_range``.
     value_range : (float, float), the binned interval; values outside go to the edge bins.
@@ -152,8 +153,7 @@ def binning_information(
     BinningInformation with ``i_xt``, ``i_ty`` of shape ``activations.shape[:-2]``.
     """
     check_units(units)
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
+    n_bins = check_positive_int(n_bins, "n_bins")
     try:
         low, high = (float(v) for v in value_range)
     except (TypeError, ValueError):

@@ -14,13 +14,12 @@ generated kernel ``input_compression_bound`` (group ``infoplane``).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..numeric import check_finite_array, check_units
+from ..numeric import check_finite_array, check_units, to_units
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ def input_compression_bound(
         raise ValueError("n_samples must be >= 1")
     if not (isinstance(delta, (int, float, np.floating)) and 0.0 < float(delta) < 1.0):
         raise ValueError(f"delta must be a number in (0, 1), got {delta!r}")
-    i_bits = i / math.log(2.0) if units == "nats" else i
+    i_bits = to_units(i, "bits") if units == "nats" else i
     from .._generated import infoplane_numpy as kernels  # lazy: generated modules import sympy
 
     eps = np.asarray(kernels.input_compression_bound(i_bits, m, float(delta)), dtype=np.float64)

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..numeric import check_finite_array, check_units, to_units
+from ..numeric import check_finite_array, check_positive_int, check_units, to_units
 
 #: Default number of float64 entries of one (rows x N) block: 2^20 (8 MiB per temporary; the
 #: kernel keeps about ten alive). The chunk of rows is this divided by N (and by the batch size).
@@ -95,11 +95,7 @@ def check_mixture(means: Any, variances: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_chunk(chunk_size: Any) -> int | None:
-    if chunk_size is None:
-        return None
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be an int >= 1 (rows per block) or None, got {chunk_size!r}")
-    return int(chunk_size)
+    return None if chunk_size is None else check_positive_int(chunk_size, "chunk_size")
 
 
 def pairwise_terms(means: np.ndarray, variances: np.ndarray, chunk_size: int | None = None) -> PairwiseTerms:

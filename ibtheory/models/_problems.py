@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
-from ..numeric import as_generator, check_positive
+from ..numeric import as_generator, check_int, check_positive
 
 
 def binary_symmetric_channel(flip: float, p_one: float = 0.5) -> np.ndarray:
@@ -98,8 +98,7 @@ def discretised_gaussian_pair(n: int, rho: float, *, span: float = 6.0) -> np.nd
     """
     if not (-1.0 < rho < 1.0):
         raise ValueError(f"rho must be in (-1, 1), got {rho!r}")
-    if n < 2:
-        raise ValueError(f"n must be >= 2 grid points, got {n!r}")
+    n = check_int(n, "n (grid points)", minimum=2)
     grid = np.linspace(-span, span, n)
     log_px = -(grid**2) / 2
     p_x = np.exp(log_px - logsumexp(log_px))

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..numeric import check_finite_array, check_units, to_units
+from ..numeric import check_finite_array, check_int, check_units, to_units
 from ._ensemble import EnsemblePrediction, check_targets, ensemble_prediction
 
 #: An ensemble variance sigma_t^2(x) below this fraction of the prior variance K(x, x) is treated
@@ -346,8 +346,7 @@ def ensemble_information(
         Seed of the one draw per input used by the InfoNCE and leave-one-out bounds.
     """
     check_units(units)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise ValueError(f"seed must be an int, got {seed!r}")
+    seed = check_int(seed, "seed")
     xtr = check_finite_array(x_train, "x_train")
     if xtr.ndim != 2:
         raise ValueError(f"x_train must be a 2-D (n_train, d) array, got shape {xtr.shape}")

@@ -1,7 +1,7 @@
 """Validation at the public boundary: one function per input kind, one message per failure.
 
 Inner loops and generated kernels assume valid input; everything a user passes goes through these
-first (style.md 4). Each error says what was wrong and how to fix it.
+first (style.md 4). Each error is a ``ValueError`` that says what was wrong and how to fix it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,11 @@ def check_units(units: str) -> str:
 
 
 def to_units(value_nats: Any, units: str) -> Any:
-    """Convert a value in nats to ``units`` (``"nats"`` or ``"bits"``; 1 bit = ln 2 nats)."""
+    """Convert a value in nats to ``units`` (``"nats"`` or ``"bits"``; 1 bit = ln 2 nats).
+
+    The one nats -> bits conversion of the package: results are computed in nats and converted
+    once, where they are returned (style.md 3).
+    """
     check_units(units)
     return value_nats / math.log(2.0) if units == "bits" else value_nats
 
@@ -104,15 +108,26 @@ def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
     return v
 
 
-def check_positive_int(value: Any, name: str) -> int:
-    """Validate an integer >= 1 (bools and non-integral numbers are refused)."""
+def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
+    """Validate an integer (>= ``minimum`` when given) and return it as an ``int``.
+
+    Python and NumPy integers and integral floats (``3.0``) are accepted; bools, non-integral
+    numbers, NaN, infinities and non-numbers are refused with a ``ValueError`` naming ``name``.
+    """
     try:
-        ok = not isinstance(value, bool) and int(value) == value and int(value) >= 1
+        ok = not isinstance(value, bool) and int(value) == value
+        ok = ok and (minimum is None or int(value) >= minimum)
     except (TypeError, ValueError, OverflowError):
         ok = False
     if not ok:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        bound = "" if minimum is None else f" >= {minimum}"
+        raise ValueError(f"{name} must be an integer{bound}, got {value!r}")
     return int(value)
+
+
+def check_positive_int(value: Any, name: str) -> int:
+    """Validate an integer >= 1 (bools and non-integral numbers are refused): :func:`check_int`."""
+    return check_int(value, name, minimum=1)
 
 
 def check_spd(matrix: Any, name: str) -> np.ndarray:
