@@ -258,7 +258,7 @@ class GaussianExplorer(Explorer):
         for k in idx:
             label = "inf" if np.isinf(crit[k]) else f"{crit[k]:.3g}"
             ax_spec.annotate(f"β_c={label}", (k, lam[k]), ha="center", va="bottom", fontsize=8)
-        ax_spec.set_ylim(0, 1.15)
+        ax_spec.set_ylim(0, 1.2)
         ax_spec.set_xticks(idx)
         ax_spec.set_xlabel("direction i")
         ax_spec.set_ylabel("eigenvalue λ_i of Σ_x|y Σ_x⁻¹")

@@ -39,6 +39,8 @@ CONFIG_PATH = "notebooks/.jupyter"
 SERVER_START_S = 90
 OPEN_S = 90
 RUN_S = 420
+#: Seconds for an explorer to redraw after its slider moved (one kernel round trip and a figure).
+EXPLORER_S = 60
 #: stderr text that marks a problem (tqdm bars and plain logging are allowed).
 STDERR_PROBLEMS = ("Traceback", "Error", "Warning")
 
@@ -178,15 +180,56 @@ def _problems(state: dict, source: str = "") -> list[str]:
     return out
 
 
+def _assert_opened_as_notebook(page, name: str) -> None:
+    """Wait for the document to open, then require a notebook panel and no text editor."""
+    page.wait_for_selector(
+        "#jp-main-dock-panel .jp-NotebookPanel, #jp-main-dock-panel .jp-FileEditor", timeout=OPEN_S * 1000
+    )
+    assert page.locator("#jp-main-dock-panel .jp-FileEditor").count() == 0, (
+        f"{name} opened in a text editor, not as a notebook (is {CONFIG_PATH} on JUPYTER_CONFIG_PATH?)"
+    )
+    assert page.locator("#jp-main-dock-panel .jp-NotebookPanel").count() == 1
+
+
+def _drive_explorers(page) -> list[str]:
+    """Move the first slider of every explorer (ibtheory.explore) one step with the keyboard and
+    require its figure to be redrawn by the kernel."""
+    problems = []
+    boxes = page.locator(".jp-OutputArea-output .widget-vbox:has(.widget-image)")
+    for k in range(boxes.count()):
+        box = boxes.nth(k)
+        handle = box.locator(".noUi-handle").first
+        if not handle.count():
+            continue
+        box.scroll_into_view_if_needed()
+        img = box.locator(".widget-image").first
+        before = img.get_attribute("src")
+        handle.focus()
+        page.keyboard.press("ArrowLeft")
+        try:
+            page.wait_for_function(
+                "([el, src]) => el.getAttribute('src') !== src", arg=[img.element_handle(), before],
+                timeout=EXPLORER_S * 1000,
+            )
+        except Exception:  # playwright's TimeoutError
+            problems.append(f"explorer {k}: moving its slider did not redraw the figure")
+    return problems
+
+
 def _open_and_run(page, url: str, name: str, source: str, shots: Path) -> None:
     page.goto(url)
-    page.wait_for_selector(".jp-NotebookPanel", timeout=OPEN_S * 1000)
-    assert page.locator("#jp-main-dock-panel .jp-FileEditor").count() == 0, f"{name} opened in a text editor"
+    _assert_opened_as_notebook(page, name)
     # a kernel starts by itself: no "select kernel" dialog may be waiting for the user
     page.wait_for_function(
-        "() => { const w = window.jupyterapp.shell.currentWidget; const s = w && w.sessionContext;"
+        "() => { if (document.querySelector('.jp-Dialog')) return true;"
+        " const w = window.jupyterapp.shell.currentWidget; const s = w && w.sessionContext;"
         " return s && s.session && s.session.kernel && s.session.kernel.status === 'idle'; }",
         timeout=OPEN_S * 1000,
+    )
+    dialog = page.locator(".jp-Dialog")
+    assert not dialog.count(), (
+        f"{name} opened with a dialog instead of a running kernel (no kernelspec in its jupytext "
+        f"header?): {dialog.first.inner_text()[:200]!r}"
     )
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     deadline = time.monotonic() + RUN_S
@@ -203,12 +246,12 @@ def _open_and_run(page, url: str, name: str, source: str, shots: Path) -> None:
     page.wait_for_timeout(1500)  # let widget views render
     stem = Path(name).stem
     page.screenshot(path=str(shots / f"{stem}.png"))
+    problems = _problems(state, source) + _drive_explorers(page)
     outputs = page.locator(".jp-OutputArea-output")
-    if outputs.count():
+    if outputs.count():  # the end of the notebook, after the explorers moved
         outputs.last.scroll_into_view_if_needed()
         page.wait_for_timeout(500)
         page.screenshot(path=str(shots / f"{stem}_end.png"))
-    problems = _problems(state, source)
     body = page.locator("#jp-main-dock-panel").inner_text()
     if "Error displaying widget" in body or "Failed to load model class" in body:
         problems.append("a widget failed to render")
@@ -224,8 +267,7 @@ def test_double_click_opens_a_notebook(lab, browser):
         item = page.locator(".jp-DirListing-item", has_text=name)
         item.wait_for(timeout=OPEN_S * 1000)
         item.dblclick()
-        page.wait_for_selector(".jp-NotebookPanel", timeout=OPEN_S * 1000)
-        assert page.locator("#jp-main-dock-panel .jp-FileEditor").count() == 0, f"{name} opened in a text editor"
+        _assert_opened_as_notebook(page, name)
         page.screenshot(path=str(_screenshot_dir(work) / "double_click.png"))
     finally:
         page.close()
