@@ -73,7 +73,7 @@ class Explorer:
 
         self.values = dict(values)
         self.figure = Figure(figsize=self.figsize, layout="constrained")
-        self._image: Any = None
+        self._images: list[Any] = []  # the image widget of each display of this explorer
         self._draw()
 
     def update(self, **values: Any) -> Any:
@@ -84,8 +84,10 @@ class Explorer:
         self.values.update(self._checked(values))
         self.figure.clear()
         self._draw()
-        if self._image is not None:
-            self._image.value = figure_png(self.figure, dpi=EXPLORER_DPI)
+        if self._images:
+            png = figure_png(self.figure, dpi=EXPLORER_DPI)
+            for image in self._images:
+                image.value = png
         return self.figure
 
     def _checked(self, values: dict[str, Any]) -> dict[str, Any]:
@@ -103,13 +105,14 @@ class Explorer:
         if widgets is None:
             return None
         controls = self._controls(widgets)
-        self._image = widgets.Image(value=figure_png(self.figure, dpi=EXPLORER_DPI), format="png")
+        image = widgets.Image(value=figure_png(self.figure, dpi=EXPLORER_DPI), format="png")
+        self._images.append(image)
         for name, control in controls.items():
             control.observe(lambda change, name=name: self.update(**{name: change["new"]}), names="value")
-        return widgets.VBox([widgets.HBox(list(controls.values())), self._image])
+        return widgets.VBox([widgets.HBox(list(controls.values())), image])
 
     def _repr_html_(self) -> str:
-        note = "static picture: install ipywidgets (the <code>notebooks</code> extra) for the controls"
+        note = "a still picture: the controls need ipywidgets (the <code>notebooks</code> extra) and a live kernel"
         return f"<div>{figure_to_html(self.figure, dpi=EXPLORER_DPI, alt=type(self).__name__)}<br/><small>{note}</small></div>"
 
     def _ipython_display_(self) -> None:

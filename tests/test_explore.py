@@ -107,6 +107,32 @@ def test_explorer_widget_moves_the_figure(ib_exp):
     assert ib_exp.values["method"] == "dualib"
 
 
+def _displayed(explorer, monkeypatch):
+    """The mime bundle an explorer hands to IPython's display()."""
+    display_module = pytest.importorskip("IPython.display")
+    shown = []
+    monkeypatch.setattr(display_module, "display", lambda obj, raw=False: shown.append((obj, raw)))
+    explorer._ipython_display_()
+    ((bundle, raw),) = shown
+    assert raw
+    return bundle
+
+
+def test_explorer_falls_back_to_a_still_picture_without_ipywidgets(ib_exp, monkeypatch):
+    monkeypatch.setattr(explore, "_widgets", lambda: None)
+    assert ib_exp.widget() is None
+    bundle = _displayed(ib_exp, monkeypatch)
+    assert set(bundle) == {"text/plain", "text/html"}
+    assert "data:image/png;base64," in bundle["text/html"]
+
+
+def test_explorer_widget_carries_the_still_picture_for_viewers_without_widgets(ib_exp, monkeypatch):
+    pytest.importorskip("ipywidgets")
+    bundle = _displayed(ib_exp, monkeypatch)
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "data:image/png;base64," in bundle["text/html"]
+
+
 # ----------------------------------------------------------------------------- Gaussian explorer
 def test_gaussian_explorer_shows_spectrum_and_point(gaussian_covs):
     exp = explore.gaussian_explorer(*gaussian_covs, np.geomspace(0.3, 200.0, 40))
