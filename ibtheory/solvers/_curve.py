@@ -239,43 +239,80 @@ def ib_curve(
     at most that many clusters, which binds at large beta (``n_clusters`` of the result shows where
     it saturates).
     """
-    check_method(method)
-    check_units(units)
+    opts = _CurveOptions.checked(method=method, units=units, tol=tol, max_iter=max_iter, reverse=reverse,
+                                 forward=forward, locate_transitions=locate_transitions,
+                                 transition_rtol=transition_rtol, effort=effort)
     joint = check_joint(p_xy, normalize=normalize)
-    b = check_beta(betas, name="betas")
-    b = np.atleast_1d(b)
-    if b.size == 0:
+    betas_sorted = np.sort(np.atleast_1d(check_beta(betas, name="betas")))
+    if betas_sorted.size == 0:
         raise ValueError("betas is empty; pass at least one beta")
-    if effort not in EFFORTS:
-        raise ValueError(f"effort must be one of {EFFORTS}, got {effort!r}")
-    if not (reverse or forward):
-        raise ValueError("at least one of reverse=True or forward=True is needed")
-    if effort == "fast" and not reverse:
-        raise ValueError("effort='fast' runs the reverse sweep only; it needs reverse=True")
-    max_iter = check_positive_int(max_iter, "max_iter")
-    tol = check_positive(tol, "tol")
-    transition_rtol = check_positive(transition_rtol, "transition_rtol")
-    betas_sorted = np.sort(b)
     p_x, p_y_given_x = marginals(joint)
-    n_x = joint.shape[0]
-    capacity = check_n_clusters(n_clusters, n_x)
-    be = array_backend(backend, device)
+    capacity = check_n_clusters(n_clusters, p_x.size)
     rng = as_generator(seed)
-    ann = _Annealer(be, p_x, p_y_given_x, method, capacity, rng, min(ANNEAL_TOL, tol * 100), ANNEAL_MAX_ITER)
-    n_b = betas_sorted.size
-    candidates: list[list[tuple[np.ndarray, float]]] = [[] for _ in range(n_b)]
-
-    q_fwd = np.ones((n_x, 1))
-    eye = (1 - IDENTITY_SMOOTHING) * np.eye(n_x, capacity) + IDENTITY_SMOOTHING / capacity
-    q_eye = eye / eye.sum(axis=1, keepdims=True)
-    if capacity >= n_x:
-        q_rev = q_eye
-    else:
-        q_rev = rng.dirichlet(np.ones(capacity), size=n_x)
-    if effort == "fast":
+    ann = _Annealer(array_backend(backend, device), p_x, p_y_given_x, method, capacity, rng,
+                    min(ANNEAL_TOL, opts.tol * 100), ANNEAL_MAX_ITER)
+    q_eye = _near_identity(p_x.size, capacity)
+    # the reverse sweep starts from one cluster per x when the capacity allows, else at random
+    q_rev = q_eye if capacity >= p_x.size else rng.dirichlet(np.ones(capacity), size=p_x.size)
+    if opts.effort == "fast":
         encoders, points, n_iter, residual = _fast_sweep(ann, q_rev, betas_sorted)
-        return _finish(ann, encoders, betas_sorted, n_iter, residual, FAST_TOL, units, locate_transitions, transition_rtol,
-                       points)
+        return _finish(ann, encoders, points, betas_sorted, n_iter, residual, FAST_TOL, opts)
+    candidates = _anneal_both_ways(ann, betas_sorted, q_rev, forward=opts.forward, reverse=opts.reverse)
+    if opts.reverse and capacity >= p_x.size:
+        _add_identity_seeds(ann, betas_sorted, q_eye, candidates)
+    best = _reseed_from_neighbours(ann, betas_sorted, [min(c, key=lambda s: s[1]) for c in candidates])
+    encoders, points, n_iter, residual = _polish(ann, betas_sorted, [q for q, _ in best], opts.tol, opts.max_iter)
+    return _finish(ann, encoders, points, betas_sorted, n_iter, residual, opts.tol, opts)
+
+
+@dataclass(frozen=True)
+class _CurveOptions:
+    """The validated settings of :func:`ib_curve` that its phases read."""
+
+    method: str
+    units: str
+    tol: float
+    max_iter: int
+    reverse: bool
+    forward: bool
+    locate_transitions: bool
+    transition_rtol: float
+    effort: str
+
+    @classmethod
+    def checked(cls, *, method: str, units: str, tol: Any, max_iter: Any, reverse: bool, forward: bool,
+                locate_transitions: bool, transition_rtol: Any, effort: str) -> _CurveOptions:
+        check_method(method)
+        check_units(units)
+        if effort not in EFFORTS:
+            raise ValueError(f"effort must be one of {EFFORTS}, got {effort!r}")
+        if not (reverse or forward):
+            raise ValueError("at least one of reverse=True or forward=True is needed")
+        if effort == "fast" and not reverse:
+            raise ValueError("effort='fast' runs the reverse sweep only; it needs reverse=True")
+        return cls(method=method, units=units, tol=check_positive(tol, "tol"),
+                   max_iter=check_positive_int(max_iter, "max_iter"), reverse=bool(reverse), forward=bool(forward),
+                   locate_transitions=bool(locate_transitions),
+                   transition_rtol=check_positive(transition_rtol, "transition_rtol"), effort=effort)
+
+
+def _near_identity(n_x: int, capacity: int) -> np.ndarray:
+    """p(t|x) = (1 - eps) [t = x] + eps / capacity, rows renormalised (eps = IDENTITY_SMOOTHING)."""
+    eye = (1 - IDENTITY_SMOOTHING) * np.eye(n_x, capacity) + IDENTITY_SMOOTHING / capacity
+    return eye / eye.sum(axis=1, keepdims=True)
+
+
+Solved = tuple[np.ndarray, float]  # (compacted encoder, objective in nats)
+
+
+def _anneal_both_ways(ann: _Annealer, betas_sorted: np.ndarray, q_rev: np.ndarray, *, forward: bool,
+                      reverse: bool) -> list[list[Solved]]:
+    """Phase 1-2: the forward sweep (from one cluster, split at each beta, upwards) and the reverse
+    sweep (from ``q_rev`` downwards), each warm-started from its previous beta, both in one batch
+    per step. Returns the candidate solutions at each beta."""
+    n_b = betas_sorted.size
+    candidates: list[list[Solved]] = [[] for _ in range(n_b)]
+    q_fwd = np.ones((q_rev.shape[0], 1))
     for k in range(n_b):
         jobs = []
         if forward:
@@ -289,14 +326,27 @@ def ib_curve(
         if reverse:
             q_rev = solved[-1][0]
             candidates[n_b - 1 - k].append(solved[-1])
+    return candidates
 
-    if reverse and capacity >= n_x:
-        # near-identity seeds (one cluster per x) at evenly spread betas, as many as fit one batch
-        n_seed = int(min(n_b, max(1, SEED_BUDGET // (n_x * p_y_given_x.shape[1] * capacity))))
-        seed_idx = np.unique(np.round(np.linspace(0, n_b - 1, n_seed)).astype(int))
-        for i, sol in zip(seed_idx, ann.solve_many([(q_eye, float(betas_sorted[i])) for i in seed_idx]), strict=True):
-            candidates[i].append(sol)
-    best = [min(c, key=lambda s: s[1]) for c in candidates]
+
+def _add_identity_seeds(ann: _Annealer, betas_sorted: np.ndarray, q_eye: np.ndarray,
+                        candidates: list[list[Solved]]) -> None:
+    """Phase 3a: near-identity seeds (one cluster per x) solved at evenly spread betas, as many as
+    fit one batch of SEED_BUDGET entries; each result joins its beta's candidates."""
+    n_b = betas_sorted.size
+    n_x, n_y = ann.p_y_given_x.shape
+    n_seed = int(min(n_b, max(1, SEED_BUDGET // (n_x * n_y * ann.capacity))))
+    seed_idx = np.unique(np.round(np.linspace(0, n_b - 1, n_seed)).astype(int))
+    for i, sol in zip(seed_idx, ann.solve_many([(q_eye, float(betas_sorted[i])) for i in seed_idx]), strict=True):
+        candidates[i].append(sol)
+
+
+def _reseed_from_neighbours(ann: _Annealer, betas_sorted: np.ndarray, best: list[Solved]) -> list[Solved]:
+    """Phase 3b: re-solve each beta from its grid neighbours' solutions where their cluster counts
+    differ, sweep after sweep while that improves some beta (by more than REFINE_GAIN): a
+    first-order transition can hide a branch from the annealing sweeps."""
+    n_b = betas_sorted.size
+    best = list(best)
     # (source j, target i) seedings already solved with the current best[j]: solving one again gives
     # the same result, which best[i] (only ever lowered) already beats or holds
     tried: set[tuple[int, int]] = set()
@@ -318,14 +368,21 @@ def ib_curve(
         if not improved:
             break
         tried = {(j, i) for j, i in tried if j not in improved}
-    chosen = [q for q, _ in best]
+    return best
+
+
+def _polish(ann: _Annealer, betas_sorted: np.ndarray, chosen: list[np.ndarray], tol: float,
+            max_iter: int) -> tuple[list[np.ndarray], list[Any], np.ndarray, np.ndarray]:
+    """Phase 3c: all chosen encoders iterated together (padded with dead clusters) down to ``tol``,
+    then compacted. Returns encoders, point summaries, alternations and residuals."""
+    be = ann.be
     width = max(q.shape[1] for q in chosen)
     log_q = be.asarray(np.log(_pad(chosen, width)))
-    log_q, n_iter, residual = iterate(be, log_q, ann.bp_x, ann.bp_y, be.asarray(betas_sorted), method, tol, max_iter)
+    log_q, n_iter, residual = iterate(be, log_q, ann.bp_x, ann.bp_y, be.asarray(betas_sorted), ann.method, tol,
+                                      max_iter)
     q_all = np.exp(be.to_numpy(log_q))
-    encoders, points = zip(*(ann.compact(q_all[i]) for i in range(n_b)), strict=True)
-    return _finish(ann, list(encoders), betas_sorted, n_iter, residual, tol, units, locate_transitions, transition_rtol,
-                   list(points))
+    encoders, points = zip(*(ann.compact(q_all[i]) for i in range(betas_sorted.size)), strict=True)
+    return list(encoders), list(points), n_iter, residual
 
 
 def _fast_sweep(ann: _Annealer, q_start: np.ndarray, betas_sorted: np.ndarray) -> tuple[list[np.ndarray], list[tuple], np.ndarray, np.ndarray]:
@@ -351,32 +408,37 @@ def _fast_sweep(ann: _Annealer, q_start: np.ndarray, betas_sorted: np.ndarray) -
     return encoders, points, n_iter, residual
 
 
-def _finish(ann: _Annealer, encoders: list[np.ndarray], betas_sorted: np.ndarray, n_iter: np.ndarray,
-            residual: np.ndarray, tol: float, units: str, locate_transitions: bool, transition_rtol: float,
-            points: list[tuple]) -> IBCurve:
+def _finish(ann: _Annealer, encoders: list[np.ndarray], points: list[Any], betas_sorted: np.ndarray,
+            n_iter: np.ndarray, residual: np.ndarray, tol: float, opts: _CurveOptions) -> IBCurve:
     """The reported quantities of the chosen encoders (from their point summaries,
-    :meth:`_Annealer.compact`), and the located global transitions."""
-    method, n_b = ann.method, betas_sorted.size
+    :meth:`_Annealer.compact`), and the located global transitions (phase 4)."""
     i_xt = np.maximum(np.array([float(v[2]) for v in points]), 0.0)
     i_ty = np.maximum(np.array([float(v[3]) for v in points]), 0.0)
     objective = np.array([float(point_objective(v, beta)) for v, beta in zip(points, betas_sorted, strict=True)])
     counts = np.array([q.shape[1] for q in encoders], dtype=np.int64)
-
-    trans: list[float] = []
-    trans_k: list[tuple[int, int]] = []
-    if locate_transitions:
-        for i in range(n_b - 1):
-            if counts[i] != counts[i + 1]:
-                beta_t = _locate(ann, encoders[i], encoders[i + 1], float(betas_sorted[i]), float(betas_sorted[i + 1]),
-                                 int(counts[i + 1]), transition_rtol)
-                trans.append(beta_t)
-                trans_k.append((int(counts[i]), int(counts[i + 1])))
+    trans, trans_k = _locate_transitions(ann, encoders, betas_sorted, opts) if opts.locate_transitions else ([], [])
+    units = opts.units
     return IBCurve(
-        method=method, units=units, betas=betas_sorted, i_xt=to_units(i_xt, units), i_ty=to_units(i_ty, units),
+        method=ann.method, units=units, betas=betas_sorted, i_xt=to_units(i_xt, units), i_ty=to_units(i_ty, units),
         objective=to_units(objective, units), n_clusters=counts, encoders=tuple(encoders), converged=residual <= tol,
         n_iter=n_iter, residual=residual, transitions=np.array(trans, dtype=np.float64),
-        transition_clusters=np.array(trans_k, dtype=np.int64).reshape(-1, 2), transition_rtol=float(transition_rtol),
+        transition_clusters=np.array(trans_k, dtype=np.int64).reshape(-1, 2), transition_rtol=float(opts.transition_rtol),
     )
+
+
+def _locate_transitions(ann: _Annealer, encoders: list[np.ndarray], betas_sorted: np.ndarray,
+                        opts: _CurveOptions) -> tuple[list[float], list[tuple[int, int]]]:
+    """Phase 4: the betas where the optimal cluster count changes between grid neighbours (located by
+    :func:`_locate`), with the counts below and above each."""
+    trans: list[float] = []
+    trans_k: list[tuple[int, int]] = []
+    for i in range(betas_sorted.size - 1):
+        k_lo, k_hi = encoders[i].shape[1], encoders[i + 1].shape[1]
+        if k_lo != k_hi:
+            trans.append(_locate(ann, encoders[i], encoders[i + 1], float(betas_sorted[i]), float(betas_sorted[i + 1]),
+                                 k_hi, opts.transition_rtol))
+            trans_k.append((k_lo, k_hi))
+    return trans, trans_k
 
 
 def _locate(ann: _Annealer, q_lo: np.ndarray, q_hi: np.ndarray, lo: float, hi: float, k_hi: int, rtol: float) -> float:
