@@ -32,11 +32,8 @@
 import os
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
+from IPython import get_ipython
 
 from ibtheory.estimators import mixture_entropy_bounds
 from ibtheory.models import digits_data
@@ -49,12 +46,19 @@ from ibtheory.ntk import (
     information_vs_w_std,
     output_information,
 )
-from ibtheory.report._ntk_info import plot_information_over_time
+from ibtheory.report.figures import (
+    information_vs_train_size_figure,
+    information_vs_w_std_figure,
+    plot_information_over_time,
+)
 
 QUICK = os.environ.get("IBTHEORY_NOTEBOOK_QUICK") == "1"
 SEED = 0
 N_TRAIN, N_EVAL = (40, 40) if QUICK else (300, 300)
 ARCH: dict[str, Any] = dict(depth=2, activation="erf", w_std=1.5, b_std=0.05, learning_rate=1.0)
+
+if (shell := get_ipython()) is not None:  # in Jupyter: show the returned Figure objects inline
+    shell.run_line_magic("matplotlib", "inline")
 
 # %% [markdown]
 # ## The pairwise bounds on a mixture
@@ -74,9 +78,8 @@ print(f"H_BD = {float(lower):.4f}, H_KL = {float(upper):.4f} nats")
 data = digits_data(N_TRAIN, N_EVAL, seed=SEED)
 times = np.concatenate([[0.0], np.logspace(-1, 7, 15 if QUICK else 41), [np.inf]])
 info = ensemble_information(data.x_train, data.y_train, data.x_test, data.labels_test, times, **ARCH)
-fig = plot_information_over_time(info)
-plt.show()
 print(f"t = inf: I(X;Z) in [{info.i_xz_lower[-1]:.3f}, {info.i_xz_upper[-1]:.3f}], ln N = {np.log(N_EVAL):.3f}")
+plot_information_over_time(info)
 
 # %% [markdown]
 # ## Information against the training-set size (t = inf)
@@ -86,20 +89,7 @@ sizes = np.array([10, 20, 40] if QUICK else [10, 20, 50, 100, 200, 300])
 sweep = information_vs_train_size(
     data.x_train, data.y_train, data.x_test, data.labels_test, sizes, time=np.inf, **ARCH
 )
-fig, ax = plt.subplots(1, 2, figsize=(10, 4))
-ax[0].semilogx(sizes, sweep["i_xz_lower"], "o-", label="I(X;Z) lower")
-ax[0].semilogx(sizes, sweep["i_xz_upper"], "s--", label="I(X;Z) upper")
-ax[0].semilogx(sizes, sweep["i_zy_lower"], "o-", label="I(Z;Y) lower")
-ax[0].semilogx(sizes, sweep["i_zy_upper"], "s--", label="I(Z;Y) upper")
-ax[0].set_xlabel("training-set size")
-ax[0].set_ylabel("information [nats]")
-ax[0].legend()
-ax[1].semilogx(sizes, sweep["gibbs_loss_test"], "o-", label="Gibbs, test")
-ax[1].semilogx(sizes, sweep["bayes_loss_test"], "s--", label="Bayes, test")
-ax[1].set_xlabel("training-set size")
-ax[1].set_ylabel("log-likelihood per point [nats]")
-ax[1].legend()
-plt.show()
+information_vs_train_size_figure(sizes, sweep)
 
 # %% [markdown]
 # ## Information against the weight scale w_std
@@ -107,15 +97,9 @@ plt.show()
 # %%
 w_stds = np.array([0.5, 1.5] if QUICK else np.logspace(-1, 0.5, 8))
 arch_w: dict[str, Any] = {k: v for k, v in ARCH.items() if k != "w_std"}
-ws = information_vs_w_std(data.x_train, data.y_train, data.x_test, data.labels_test, w_stds, [100.0, np.inf], **arch_w)
-fig, ax = plt.subplots(figsize=(6, 4))
-ax.semilogx(w_stds, ws["i_xz_upper"][:, 0], "s--", label="I(X;Z) upper, t = 100")
-ax.semilogx(w_stds, ws["i_xz_upper"][:, 1], "o-", label="I(X;Z) upper, t = inf")
-ax.semilogx(w_stds, ws["i_xz_lower"][:, 1], "o:", label="I(X;Z) lower, t = inf")
-ax.set_xlabel("w_std")
-ax.set_ylabel("I(X;Z) [nats]")
-ax.legend()
-plt.show()
+W_STD_TIMES = [100.0, np.inf]
+ws = information_vs_w_std(data.x_train, data.y_train, data.x_test, data.labels_test, w_stds, W_STD_TIMES, **arch_w)
+information_vs_w_std_figure(w_stds, ws, W_STD_TIMES)
 
 # %% [markdown]
 # ## Which quantities track the test loss?

@@ -35,28 +35,32 @@
 import dataclasses
 import os
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython import get_ipython
 
 import ibtheory
 from ibtheory.estimators import binning_information, kde_information
 from ibtheory.infoplane import (
     information_plane,
     load_digits_data,
-    plot_gradient_phases,
-    plot_information_planes,
-    plot_variational_planes,
     train_networks,
     train_variational,
 )
 from ibtheory.models import twelve_bit_split, twelve_bit_task
+from ibtheory.report.figures import (
+    input_compression_figure,
+    plot_gradient_phases,
+    plot_information_planes,
+    plot_variational_planes,
+)
 
 QUICK = os.environ.get("IBTHEORY_NOTEBOOK_QUICK") == "1"
 torch.set_num_threads(1)
+
+if (shell := get_ipython()) is not None:  # in Jupyter: show the returned Figure objects inline
+    shell.run_line_magic("matplotlib", "inline")
+
 SEED = 0
 FRACTIONS = (0.05, 0.45, 0.85)
 if QUICK:
@@ -126,7 +130,7 @@ for act in ("tanh", "relu"):
     last = np.array([planes[act, f].i_xt.mean(axis=1)[:, -2] for f in FRACTIONS])
     print(f"{act}: last hidden layer I(X;T) peak -> end (bits):",
           [f"{row.max():.2f} -> {row[-1]:.2f}" for row in last])
-plt.close("all")
+fig
 
 # %% [markdown]
 # ## Drift and diffusion: the gradient signal-to-noise ratio
@@ -140,7 +144,7 @@ fig = plot_gradient_phases(runs["tanh", 0.85], title="gradient SNR, tanh, 85% da
 fig.savefig("gradient_phases_tanh.png", dpi=110)
 snr = runs["tanh", 0.85].snr.mean(axis=1)
 print("layer-1 SNR, first 5 epochs vs last 10%:", snr[:5, 0].mean(), snr[-max(N_EPOCHS // 10, 1):, 0].mean())
-plt.close("all")
+fig
 
 # %% [markdown]
 # ## The pairwise (KDE) estimator
@@ -178,15 +182,11 @@ for frac in FRACTIONS:
           f"bound eps = {float(bound.epsilon):.3f}, measured accuracy gap = {gap:.3f}")
 
 i_grid = np.linspace(0.0, 12.0, 49)
-fig, ax = plt.subplots(figsize=(5, 3.5))
-for m in (205, 1843, 3482):
-    ax.semilogy(i_grid, ibtheory.input_compression_bound(i_grid, m, 0.05).epsilon, label=f"m = {m}")
-ax.set_xlabel("I(X;T) [bits]")
-ax.set_ylabel("bound eps on the gap (dimensionless)")
-ax.legend()
-fig.tight_layout()
+fig = input_compression_figure(
+    i_grid, {m: ibtheory.input_compression_bound(i_grid, m, 0.05).epsilon for m in (205, 1843, 3482)}
+)
 fig.savefig("input_compression_bound.png", dpi=110)
-plt.close("all")
+fig
 
 # %% [markdown]
 # ## Variational IB vs variational dualIB on the digits
@@ -219,4 +219,4 @@ for res in (vib, vdual):
           "test acc:", np.round(res.test_accuracy, 3))
 fig = plot_variational_planes([vib, vdual], ["VIB", "VdualIB (confusion-matrix noise)"])
 fig.savefig("variational_planes.png", dpi=110)
-plt.close("all")
+fig

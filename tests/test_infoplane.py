@@ -15,16 +15,18 @@ from ibtheory.infoplane import (
     information_plane,
     label_noise_model,
     load_digits_data,
-    plot_gradient_phases,
-    plot_information_plane,
-    plot_information_planes,
-    plot_variational_planes,
     train_networks,
     train_variational,
 )
 from ibtheory.infoplane._training import log_spaced_epochs
 from ibtheory.infoplane._variational import _mc_information_xz
 from ibtheory.models import twelve_bit_split, twelve_bit_task
+from ibtheory.report.figures import (
+    plot_gradient_phases,
+    plot_information_plane,
+    plot_information_planes,
+    plot_variational_planes,
+)
 
 #: float32 softmax rows sum to one within a few ulps.
 SOFTMAX_ATOL = 1e-6
@@ -134,9 +136,6 @@ def test_binning_plane_of_a_run(task, tanh_run):
     assert isinstance(plot_information_planes([plane, plane], ["a", "b"]), Figure)
     fig = plot_gradient_phases(tanh_run)
     assert "SNR" in fig.axes[1].get_ylabel()
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
 
 
 def test_kde_and_observed_range_planes_of_a_small_run(task):
@@ -267,6 +266,28 @@ def test_monte_carlo_i_xz_limits():
     assert same == pytest.approx(0.0, abs=1e-6)
 
 
+#: float32 log-densities of a few units summed over 3 coordinates: round-off ~1e-6.
+MC_FLOAT32_ATOL = 1e-5
+
+
+def test_monte_carlo_i_xz_matches_torch_normal_log_densities():
+    """Independent route for the per-coordinate generated kernel: the same draws scored with
+    torch.distributions.Normal (diagonal Gaussians with different scales per coordinate)."""
+    n, d, n_z = 30, 3, 3
+    g = torch.Generator().manual_seed(1)
+    mu = torch.randn(n, d, generator=g)
+    scale = 0.2 + torch.rand(n, d, generator=g)
+    got = _mc_information_xz(_StubEncoder(mu, scale), None, n_z, torch.Generator().manual_seed(7))  # type: ignore[arg-type]
+    gen = torch.Generator().manual_seed(7)
+    vals = []
+    for _ in range(n_z):
+        z = mu + scale * torch.randn(mu.shape, generator=gen)
+        log_e = torch.distributions.Normal(mu[None], scale[None]).log_prob(z[:, None]).sum(-1)
+        vals.append((log_e.diagonal() - (torch.logsumexp(log_e, dim=1) - math.log(n))).mean())
+    assert got == pytest.approx(float(torch.stack(vals).mean()), abs=MC_FLOAT32_ATOL)
+    assert 0.0 < got < math.log(n)
+
+
 def test_variational_ib_and_dual_ib_smoke():
     data = load_digits_data(seed=0)
     assert data.x_train.shape == (1348, 64) and data.x_test.shape == (449, 64)
@@ -287,9 +308,6 @@ def test_variational_ib_and_dual_ib_smoke():
     np.testing.assert_array_equal(again.i_xz, vib.i_xz)
     fig = plot_variational_planes([vib, dual], ["VIB", "VdualIB"])
     assert len(fig.axes) == 4  # two planes and their colour bars
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
 
 
 @pytest.mark.parametrize(

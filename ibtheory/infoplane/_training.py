@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..numeric import check_positive, check_positive_int
+
 ACTIVATIONS = ("tanh", "relu")
 
 #: Hidden widths of the IDNNs network 12-10-7-5-4-3-2 (theory 5.3, ``net_type '1'``).
@@ -87,8 +89,8 @@ class TrainingRun:
 
 def log_spaced_epochs(n_epochs: int, n_record: int) -> np.ndarray:
     """Epochs 0 and unique(round(logspace(0, log10(n_epochs), n_record))): at most n_record + 1."""
-    if n_epochs < 1 or n_record < 1:
-        raise ValueError("n_epochs and n_record must be >= 1")
+    check_positive_int(n_epochs, "n_epochs")
+    check_positive_int(n_record, "n_record")
     e = np.unique(np.round(np.logspace(0.0, math.log10(n_epochs), n_record)).astype(np.int64))
     return np.concatenate([[0], e[(e >= 1) & (e <= n_epochs)]]).astype(np.int64)
 
@@ -146,6 +148,121 @@ def _check_data(x: Any, y: Any, train_index: Any) -> tuple[np.ndarray, np.ndarra
     return xa, ya.astype(np.int64), idx
 
 
+def _check_settings(
+    activation: str, counts: dict[str, Any], learning_rate: float, hidden: tuple[int, ...], seed: Any
+) -> None:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    for name, v in counts.items():
+        # check_positive_int alone would accept 1.5 -> refused, but also 2.0: counts must be ints
+        if not isinstance(v, (int, np.integer)):
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        check_positive_int(v, name)
+    check_positive(learning_rate, "learning_rate")
+    if not hidden or any(int(h) < 1 for h in hidden):
+        raise ValueError(f"hidden must be a non-empty tuple of positive widths, got {hidden!r}")
+    if seed is None:
+        raise ValueError("pass an explicit integer seed")
+
+
+class _Recorder:
+    """Activations of every layer on all rows, and accuracies / test loss, at the recorded epochs."""
+
+    def __init__(
+        self, n_record: int, n_networks: int, widths: list[int], x_all: torch.Tensor, y_all: torch.Tensor,
+        train_index: np.ndarray, test_index: np.ndarray, activation: str,
+    ) -> None:
+        n_rows = x_all.shape[0]
+        self.acts = [np.empty((n_record, n_networks, n_rows, w), np.float32) for w in widths]
+        self.train_acc = np.empty((n_record, n_networks))
+        self.test_acc = np.full((n_record, n_networks), np.nan)
+        self.test_loss = np.full((n_record, n_networks), np.nan)
+        self._x = x_all.expand(n_networks, -1, -1)
+        self._y, self._train, self._test, self._activation = y_all, train_index, test_index, activation
+
+    def snapshot(self, slot: int, layers: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+        with torch.no_grad():
+            outs = _forward(layers, self._x, self._activation)
+            for li, o in enumerate(outs[:-1]):
+                self.acts[li][slot] = o.numpy()
+            probs = torch.softmax(outs[-1], dim=-1)
+            self.acts[-1][slot] = probs.numpy()
+            correct = (probs.argmax(dim=-1) == self._y).to(torch.float64)
+            self.train_acc[slot] = correct[:, self._train].mean(dim=1).numpy()
+            if self._test.size:
+                self.test_acc[slot] = correct[:, self._test].mean(dim=1).numpy()
+                yt = self._y[self._test].expand(correct.shape[0], -1)
+                self.test_loss[slot] = _cross_entropy(outs[-1][:, self._test], yt).numpy()
+
+
+@dataclass(frozen=True)
+class _EpochStats:
+    """One epoch of every network: mean loss (S,), gradient mean/std norms and weight norms (S, L)."""
+
+    loss: np.ndarray
+    grad_mean: np.ndarray
+    grad_std: np.ndarray
+    weight_norm: np.ndarray
+
+
+def _train_epoch(
+    layers: list[tuple[torch.Tensor, torch.Tensor]],
+    opt: torch.optim.Optimizer,
+    x_tr: torch.Tensor,
+    y_tr: torch.Tensor,
+    perm: torch.Tensor,
+    batch_size: int,
+    activation: str,
+) -> _EpochStats:
+    """One pass over the training rows in minibatches (``perm``: (S, n_train) row order per network)."""
+    n_networks = perm.shape[0]
+    n_batches = math.ceil(perm.shape[1] / batch_size)
+    # float64 accumulators: var = E[g^2] - E[g]^2 cancels badly in float32 when std << mean
+    g_sum = [torch.zeros_like(w, dtype=torch.float64) for w, _ in layers]
+    g_sq = [torch.zeros_like(w, dtype=torch.float64) for w, _ in layers]
+    loss_sum = torch.zeros(n_networks, dtype=torch.float64)
+    for k in range(n_batches):
+        bi = perm[:, k * batch_size : (k + 1) * batch_size]
+        opt.zero_grad(set_to_none=True)
+        loss = _cross_entropy(_forward(layers, x_tr[bi], activation)[-1], y_tr[bi])
+        loss.sum().backward()
+        with torch.no_grad():
+            for li, (w, _) in enumerate(layers):
+                if w.grad is None:  # pragma: no cover - every weight takes part in the loss
+                    raise RuntimeError(f"layer {li} received no gradient")
+                g = w.grad.to(torch.float64)
+                g_sum[li] += g
+                g_sq[li] += g * g
+            loss_sum += loss.detach().to(torch.float64)
+        opt.step()
+    return _gradient_statistics(layers, g_sum, g_sq, loss_sum, n_batches)
+
+
+def _gradient_statistics(
+    layers: list[tuple[torch.Tensor, torch.Tensor]],
+    g_sum: list[torch.Tensor],
+    g_sq: list[torch.Tensor],
+    loss_sum: torch.Tensor,
+    n_batches: int,
+) -> _EpochStats:
+    """||mean_b g_b|| and ||std_b g_b|| (population std, 0 for a single batch) of each layer."""
+    n_networks, n_layers = loss_sum.shape[0], len(layers)
+    g_mean = np.empty((n_networks, n_layers))
+    g_std = np.empty((n_networks, n_layers))
+    w_norm = np.empty((n_networks, n_layers))
+    with torch.no_grad():
+        for li, (w, _) in enumerate(layers):
+            mean = g_sum[li] / n_batches
+            var = torch.clamp(g_sq[li] / n_batches - mean * mean, min=0.0)
+            if n_batches == 1:
+                var = torch.zeros_like(var)
+            g_mean[:, li] = torch.linalg.vector_norm(mean, dim=(1, 2)).numpy()
+            g_std[:, li] = torch.linalg.vector_norm(var.sqrt(), dim=(1, 2)).numpy()
+            w_norm[:, li] = torch.linalg.vector_norm(w, dim=(1, 2)).numpy()
+        loss = (loss_sum / n_batches).numpy()
+    return _EpochStats(loss=loss, grad_mean=g_mean, grad_std=g_std, weight_norm=w_norm)
+
+
 def train_networks(
     x: Any,
     y: Any,
@@ -184,114 +301,52 @@ def train_networks(
         Show a tqdm progress bar over epochs.
     """
     xa, ya, idx = _check_data(x, y, train_index)
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    for name, v in (("n_networks", n_networks), ("n_epochs", n_epochs), ("batch_size", batch_size)):
-        if not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    if not (math.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
-    if not hidden or any(int(h) < 1 for h in hidden):
-        raise ValueError(f"hidden must be a non-empty tuple of positive widths, got {hidden!r}")
-    if seed is None:
-        raise ValueError("pass an explicit integer seed")
+    _check_settings(
+        activation, {"n_networks": n_networks, "n_epochs": n_epochs, "batch_size": batch_size},
+        learning_rate, hidden, seed,
+    )
 
+    # phase 1: networks, optimiser and data as tensors
     n_classes = int(ya.max()) + 1
     sizes = [xa.shape[1], *[int(h) for h in hidden], max(n_classes, 2)]
     gen = torch.Generator().manual_seed(int(seed))
     layers = _init_layers(sizes, n_networks, gen)
-    params = [p for wb in layers for p in wb]
-    opt = torch.optim.Adam(params, lr=learning_rate)
-
+    opt = torch.optim.Adam([p for wb in layers for p in wb], lr=learning_rate)
     test_mask = np.ones(xa.shape[0], dtype=bool)
     test_mask[idx] = False
     test_idx = np.flatnonzero(test_mask)
-    x_all = torch.from_numpy(xa)
-    y_all = torch.from_numpy(ya)
+    x_all, y_all = torch.from_numpy(xa), torch.from_numpy(ya)
     x_tr, y_tr = x_all[idx], y_all[idx]
-    n_train = idx.size
-    n_batches = math.ceil(n_train / batch_size)
-    n_layers = len(layers)
 
+    # phase 2: train, recording at log-spaced epochs and collecting per-epoch statistics
     record = log_spaced_epochs(n_epochs, n_record)
-    rec_set = {int(e): i for i, e in enumerate(record)}
-    acts = [np.empty((record.size, n_networks, xa.shape[0], s), np.float32) for s in sizes[1:]]
-    train_acc = np.empty((record.size, n_networks))
-    test_acc = np.full((record.size, n_networks), np.nan)
-    test_loss = np.full((record.size, n_networks), np.nan)
-    train_loss = np.empty((n_epochs, n_networks))
-    g_mean = np.empty((n_epochs, n_networks, n_layers))
-    g_std = np.empty((n_epochs, n_networks, n_layers))
-    w_norm = np.empty((n_epochs, n_networks, n_layers))
-
-    def snapshot(slot: int) -> None:
-        with torch.no_grad():
-            outs = _forward(layers, x_all.expand(n_networks, -1, -1), activation)
-            for li, o in enumerate(outs[:-1]):
-                acts[li][slot] = o.numpy()
-            probs = torch.softmax(outs[-1], dim=-1)
-            acts[-1][slot] = probs.numpy()
-            pred = probs.argmax(dim=-1)
-            correct = (pred == y_all).to(torch.float64)
-            train_acc[slot] = correct[:, idx].mean(dim=1).numpy()
-            if test_idx.size:
-                test_acc[slot] = correct[:, test_idx].mean(dim=1).numpy()
-                yt = y_all[test_idx].expand(n_networks, -1)
-                test_loss[slot] = _cross_entropy(outs[-1][:, test_idx], yt).numpy()
-
+    slot_of = {int(e): i for i, e in enumerate(record)}
+    recorder = _Recorder(record.size, n_networks, sizes[1:], x_all, y_all, idx, test_idx, activation)
     epochs: Any = range(1, n_epochs + 1)
     if progress:
         from tqdm.auto import tqdm
 
         epochs = tqdm(epochs, desc=f"training {activation}", unit="epoch")
-    snapshot(rec_set[0])
+    recorder.snapshot(slot_of[0], layers)
+    stats = []
     for epoch in epochs:
-        perm = torch.argsort(torch.rand(n_networks, n_train, generator=gen), dim=1)
-        # float64 accumulators: var = E[g^2] - E[g]^2 cancels badly in float32 when std << mean
-        g_sum = [torch.zeros_like(w, dtype=torch.float64) for w, _ in layers]
-        g_sq = [torch.zeros_like(w, dtype=torch.float64) for w, _ in layers]
-        loss_sum = torch.zeros(n_networks, dtype=torch.float64)
-        for k in range(n_batches):
-            bi = perm[:, k * batch_size : (k + 1) * batch_size]
-            xb = x_tr[bi]
-            yb = y_tr[bi]
-            opt.zero_grad(set_to_none=True)
-            loss = _cross_entropy(_forward(layers, xb, activation)[-1], yb)
-            loss.sum().backward()
-            with torch.no_grad():
-                for li, (w, _) in enumerate(layers):
-                    g = w.grad
-                    assert g is not None  # every weight takes part in the loss
-                    g = g.to(torch.float64)
-                    g_sum[li] += g
-                    g_sq[li] += g * g
-                loss_sum += loss.detach().to(torch.float64)
-            opt.step()
-        e = epoch - 1
-        with torch.no_grad():
-            train_loss[e] = (loss_sum / n_batches).numpy()
-            for li, (w, _) in enumerate(layers):
-                mean = g_sum[li] / n_batches
-                var = torch.clamp(g_sq[li] / n_batches - mean * mean, min=0.0)
-                if n_batches == 1:
-                    var = torch.zeros_like(var)
-                g_mean[e, :, li] = torch.linalg.vector_norm(mean, dim=(1, 2)).numpy()
-                g_std[e, :, li] = torch.linalg.vector_norm(var.sqrt(), dim=(1, 2)).numpy()
-                w_norm[e, :, li] = torch.linalg.vector_norm(w, dim=(1, 2)).numpy()
-        if epoch in rec_set:
-            snapshot(rec_set[epoch])
+        perm = torch.argsort(torch.rand(n_networks, idx.size, generator=gen), dim=1)
+        stats.append(_train_epoch(layers, opt, x_tr, y_tr, perm, batch_size, activation))
+        if epoch in slot_of:
+            recorder.snapshot(slot_of[epoch], layers)
 
+    # phase 3: the result
     return TrainingRun(
         record_epochs=record,
-        activations=tuple(acts),
-        train_loss=train_loss,
-        train_accuracy=train_acc,
-        test_accuracy=test_acc,
-        test_loss=test_loss,
-        grad_mean_norm=g_mean,
-        grad_std_norm=g_std,
-        weight_norm=w_norm,
-        n_batches_per_epoch=n_batches,
+        activations=tuple(recorder.acts),
+        train_loss=np.stack([st.loss for st in stats]),
+        train_accuracy=recorder.train_acc,
+        test_accuracy=recorder.test_acc,
+        test_loss=recorder.test_loss,
+        grad_mean_norm=np.stack([st.grad_mean for st in stats]),
+        grad_std_norm=np.stack([st.grad_std for st in stats]),
+        weight_norm=np.stack([st.weight_norm for st in stats]),
+        n_batches_per_epoch=math.ceil(idx.size / batch_size),
         hidden=tuple(int(h) for h in hidden),
         activation=activation,
         learning_rate=float(learning_rate),

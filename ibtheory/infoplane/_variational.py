@@ -23,6 +23,10 @@ p(z) = (1/N) sum_j e(z|x_j) is exact):
     i_xz = mean_i mean_s [ log e(z_is|x_i) - log (1/N) sum_j e(z_is|x_j) ],  z_is ~ e(.|x_i)
            (an unbiased Monte-Carlo estimate of I(X;Z), at most ln N; derived here)
     i_zy = H(Y) - E[-log q(y|z)]   (the variational lower bound on I(Z;Y); Alemi et al. 2017)
+
+The Gaussian log-density log e(z|x_j) is the generated kernel ``isotropic_log_density``
+(``ibtheory derive mixture-information``) applied per coordinate: a diagonal Gaussian is a product
+of one-dimensional ones, so its log-density is the sum over coordinates of the k = 1 kernel.
 """
 
 from __future__ import annotations
@@ -35,8 +39,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..estimators._binning import plug_in_entropy_rows
-from ..numeric import check_units, to_units
+from .._generated import mixture_torch
+from ..estimators import plug_in_entropy_rows
+from ..models import digits_arrays
+from ..numeric import check_positive, check_positive_int, check_units, to_units
 
 METHODS = ("vib", "vdualib")
 PRIORS = ("standard", "class_conditional")
@@ -45,7 +51,7 @@ NOISE_KINDS = ("smoothing", "confusion")
 
 @dataclass(frozen=True)
 class DigitsData:
-    """The scikit-learn digits (8x8 images, 10 classes), pixels scaled to [0, 1], split at random.
+    """The scikit-learn digits (8x8 images, 10 classes), pixels scaled to [0, 1] (x / 16), split at random.
 
     Fields: x_train (n_train, 64) float32, y_train (n_train,) int64, x_test, y_test, seed.
     """
@@ -63,15 +69,14 @@ def _check_seed(seed: Any) -> None:
 
 
 def load_digits_data(*, seed: int, test_fraction: float = 0.25) -> DigitsData:
-    """Load ``sklearn.datasets.load_digits`` (bundled, no download) and split it with ``seed``."""
-    from sklearn.datasets import load_digits
-
+    """The digits of :func:`ibtheory.models.digits_arrays` with ``scale="unit"`` (x / 16, the VIB
+    code's scaling), float32, split with ``default_rng(seed)``: the first ``test_fraction`` of a
+    random permutation is the test set."""
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction!r}")
     _check_seed(seed)
-    d = load_digits()
-    x = (d.data / 16.0).astype(np.float32)
-    y = d.target.astype(np.int64)
+    x64, y = digits_arrays(scale="unit")
+    x = x64.astype(np.float32)
     perm = np.random.default_rng(seed).permutation(y.size)
     n_test = round(test_fraction * y.size)
     te, tr = perm[:n_test], perm[n_test:]
@@ -158,7 +163,8 @@ def _losses(
     if method == "vib":
         distortion = ce
     else:
-        assert p_noise is not None
+        if p_noise is None:
+            raise ValueError("the VdualIB distortion needs the label-noise model p~(y|x)")
         q = log_q.exp()
         distortion = (q * (log_q - torch.log(p_noise))).sum(-1)
     return rate, distortion, ce
@@ -200,77 +206,129 @@ class VariationalSweep:
 
 
 def _mc_information_xz(model: _Model, x: torch.Tensor, n_z: int, gen: torch.Generator) -> float:
-    """I(X;Z) for X uniform over the rows of x (nats), Monte Carlo over z ~ e(z|x)."""
+    """I(X;Z) for X uniform over the rows of x (nats), Monte Carlo over z ~ e(z|x) (module docstring)."""
     mu, scale = model.encode(x)
-    n, d = mu.shape
+    n = mu.shape[0]
+    var = scale * scale
     vals = []
     for _ in range(n_z):
         z = mu + scale * torch.randn(mu.shape, generator=gen, dtype=mu.dtype)
-        # log e(z_i | x_j) for all i, j: (N, N)
-        diff = (z[:, None, :] - mu[None, :, :]) / scale[None, :, :]
-        log_e = (
-            -0.5 * (diff**2).sum(-1)
-            - torch.log(scale).sum(-1)[None, :]
-            - 0.5 * d * math.log(2 * math.pi)
-        )
+        # log e(z_i | x_j) for all i, j: (N, N), the 1-D kernel summed over coordinates
+        sq = (z[:, None, :] - mu[None, :, :]) ** 2
+        log_e = mixture_torch.isotropic_log_density(sq, var[None, :, :], 1).sum(-1)
         own = log_e.diagonal()
         marg = torch.logsumexp(log_e, dim=1) - math.log(n)
         vals.append((own - marg).mean())
     return float(torch.stack(vals).mean())
 
 
-def _train_one(
-    x_tr: torch.Tensor,
-    y_tr: torch.Tensor,
-    x_te: torch.Tensor,
-    y_te: torch.Tensor,
-    p_noise: torch.Tensor,
-    beta: float,
-    method: str,
-    prior: str,
-    label_weight: float,
-    z_dim: int,
-    hidden: int,
-    n_epochs: int,
-    batch_size: int,
-    learning_rate: float,
-    n_z_samples: int,
-    h_y: float,
-    gen: torch.Generator,
-) -> tuple[_Model, list[float], dict[str, float]]:
-    n = y_tr.numel()
-    n_classes = p_noise.shape[1]
-    model = _Model(x_tr.shape[1], n_classes, z_dim, hidden, prior)
-    metrics: dict[str, float] = {}
-    opt = torch.optim.Adam(model.parameters(), lr=learning_rate)
+@dataclass(frozen=True)
+class _Settings:
+    """The validated settings of one :func:`train_variational` sweep (see its docstring)."""
+
+    method: str
+    prior: str
+    label_weight: float
+    z_dim: int
+    hidden: int
+    n_epochs: int
+    batch_size: int
+    learning_rate: float
+    n_z_samples: int
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        if self.prior not in PRIORS:
+            raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}")
+        # normalise in place (frozen): counts to int, rates to float
+        for name in ("z_dim", "hidden", "n_epochs", "batch_size", "n_z_samples"):
+            object.__setattr__(self, name, check_positive_int(getattr(self, name), name))
+        object.__setattr__(self, "learning_rate", check_positive(self.learning_rate, "learning_rate"))
+        object.__setattr__(self, "label_weight", check_positive(self.label_weight, "label_weight", allow_zero=True))
+
+
+@dataclass(frozen=True)
+class _Tensors:
+    """The training and test rows as tensors, p~(y|x) of the training rows, and H(Y) (nats)."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    p_noise: torch.Tensor
+    h_y: float
+
+
+def _as_tensors(data: DigitsData, p_noise: np.ndarray) -> _Tensors:
+    return _Tensors(
+        x_train=torch.from_numpy(data.x_train),
+        y_train=torch.from_numpy(data.y_train),
+        x_test=torch.from_numpy(data.x_test),
+        y_test=torch.from_numpy(data.y_test),
+        p_noise=torch.from_numpy(p_noise.astype(np.float32)),
+        h_y=float(plug_in_entropy_rows(data.y_train[None, :])[0]),
+    )
+
+
+def _fit(model: _Model, t: _Tensors, s: _Settings, beta: float, gen: torch.Generator) -> list[float]:
+    """Adam on rate + beta * distortion (+ label_weight * CE for VdualIB); mean loss per epoch."""
+    n = t.y_train.numel()
+    opt = torch.optim.Adam(model.parameters(), lr=s.learning_rate)
     hist = []
-    for _ in range(n_epochs):
+    for _ in range(s.n_epochs):
         perm = torch.randperm(n, generator=gen)
         tot = 0.0
-        for k in range(0, n, batch_size):
-            bi = perm[k : k + batch_size]
-            rate, dist, ce = _losses(model, x_tr[bi], y_tr[bi], p_noise[bi], method)
+        for k in range(0, n, s.batch_size):
+            bi = perm[k : k + s.batch_size]
+            rate, dist, ce = _losses(model, t.x_train[bi], t.y_train[bi], t.p_noise[bi], s.method)
             loss = rate + float(beta) * dist
-            if method == "vdualib" and label_weight:
-                loss = loss + label_weight * ce
+            if s.method == "vdualib" and s.label_weight:
+                loss = loss + s.label_weight * ce
             loss = loss.mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             tot += float(loss.detach()) * bi.numel()
         hist.append(tot / n)
+    return hist
+
+
+def _evaluate(model: _Model, t: _Tensors, s: _Settings, gen: torch.Generator) -> dict[str, float]:
+    """Information estimates (nats) and accuracies (decoder at the encoder mean) of a trained model."""
     with torch.no_grad():
-        rate, _, ce = _losses(model, x_tr, y_tr, p_noise, method)
-        mu_te, _ = model.encode(x_te)
-        mu_tr, _ = model.encode(x_tr)
-        _, _, ce_te = _losses(model, x_te, y_te, None, "vib")
-        metrics["i_xz"] = _mc_information_xz(model, x_tr, n_z_samples, gen)
-        metrics["rate"] = float(rate.mean())
-        metrics["i_zy"] = h_y - float(ce.mean())
-        metrics["i_zy_test"] = h_y - float(ce_te.mean())
-        metrics["acc"] = float((model.decoder(mu_tr).argmax(-1) == y_tr).float().mean())
-        metrics["acc_te"] = float((model.decoder(mu_te).argmax(-1) == y_te).float().mean())
-    return model, hist, metrics
+        rate, _, ce = _losses(model, t.x_train, t.y_train, t.p_noise, s.method)
+        mu_te, _ = model.encode(t.x_test)
+        mu_tr, _ = model.encode(t.x_train)
+        _, _, ce_te = _losses(model, t.x_test, t.y_test, None, "vib")
+        return {
+            "i_xz": _mc_information_xz(model, t.x_train, s.n_z_samples, gen),
+            "rate": float(rate.mean()),
+            "i_zy": t.h_y - float(ce.mean()),
+            "i_zy_test": t.h_y - float(ce_te.mean()),
+            "acc": float((model.decoder(mu_tr).argmax(-1) == t.y_train).float().mean()),
+            "acc_te": float((model.decoder(mu_te).argmax(-1) == t.y_test).float().mean()),
+        }
+
+
+def _train_one(t: _Tensors, s: _Settings, beta: float, seed: int) -> tuple[list[float], dict[str, float]]:
+    """Build, train and evaluate one model; its randomness depends on ``seed`` only."""
+    gen = torch.Generator().manual_seed(seed)
+    # nn.Linear init and rsample draw from torch's global generator: fork it, seed it, and
+    # restore it afterwards, so the run depends on ``seed`` only and leaves no global trace
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = _Model(t.x_train.shape[1], t.p_noise.shape[1], s.z_dim, s.hidden, s.prior)
+        hist = _fit(model, t, s, beta, gen)
+        metrics = _evaluate(model, t, s, gen)
+    return hist, metrics
+
+
+def _check_betas(betas: Any) -> np.ndarray:
+    b = np.atleast_1d(np.asarray(betas, dtype=np.float64))
+    if b.ndim != 1 or b.size == 0 or not np.all(np.isfinite(b)) or np.any(b <= 0):
+        raise ValueError("betas must be a non-empty 1-D array of finite positive numbers")
+    return b
 
 
 def train_variational(
@@ -297,101 +355,76 @@ def train_variational(
 
     ``noise_kind``/``noise_strength``/``confusion`` define p~(y|x) (:func:`label_noise_model`,
     used by VdualIB only); ``label_weight`` adds ``label_weight * cross-entropy`` to the VdualIB
-    loss (the code's beta; 0 for pure dualIB). Each beta's model starts from the same seed.
+    loss (the code's beta; 0 for pure dualIB). ``z_dim`` (latent dimension), ``hidden`` (width of
+    the encoder's two and the decoder's one hidden layer), ``n_epochs``, ``batch_size``,
+    ``learning_rate`` (Adam) and ``n_z_samples`` (Monte-Carlo draws per row for I(X;Z)) set the
+    model. Each beta's model starts from the same seed.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if prior not in PRIORS:
-        raise ValueError(f"prior must be one of {PRIORS}, got {prior!r}")
+    settings = _Settings(
+        method=method, prior=prior, label_weight=label_weight, z_dim=z_dim, hidden=hidden,
+        n_epochs=n_epochs, batch_size=batch_size, learning_rate=learning_rate, n_z_samples=n_z_samples,
+    )
     check_units(units)
     _check_seed(seed)
-    for name, count in (
-        ("z_dim", z_dim), ("hidden", hidden), ("n_epochs", n_epochs),
-        ("batch_size", batch_size), ("n_z_samples", n_z_samples),
-    ):
-        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
-            raise ValueError(f"{name} must be a positive integer, got {count!r}")
-    if not (math.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
-    if not (math.isfinite(label_weight) and label_weight >= 0):
-        raise ValueError(f"label_weight must be a finite number >= 0, got {label_weight!r}")
-    b = np.atleast_1d(np.asarray(betas, dtype=np.float64))
-    if b.ndim != 1 or b.size == 0 or not np.all(np.isfinite(b)) or np.any(b <= 0):
-        raise ValueError("betas must be a non-empty 1-D array of finite positive numbers")
+    b = _check_betas(betas)
     n_classes = int(max(data.y_train.max(), data.y_test.max())) + 1
-    p_noise_np = label_noise_model(
+    p_noise = label_noise_model(
         data.y_train, n_classes, kind=noise_kind, strength=noise_strength, confusion=confusion
     )
-    x_tr = torch.from_numpy(data.x_train)
-    y_tr = torch.from_numpy(data.y_train)
-    x_te = torch.from_numpy(data.x_test)
-    y_te = torch.from_numpy(data.y_test)
-    p_noise = torch.from_numpy(p_noise_np.astype(np.float32))
-    h_y = float(plug_in_entropy_rows(data.y_train[None, :])[0])
+    tensors = _as_tensors(data, p_noise)
 
-    out: dict[str, list[Any]] = {
-        k: [] for k in ("i_xz", "rate", "i_zy", "i_zy_test", "acc", "acc_te", "hist")
-    }
     iterator: Any = b
     if progress:
         from tqdm.auto import tqdm
 
         iterator = tqdm(b, desc=method, unit="beta")
-    for beta in iterator:
-        gen = torch.Generator().manual_seed(int(seed))
-        # nn.Linear init and rsample draw from torch's global generator: fork it, seed it, and
-        # restore it afterwards, so the run depends on ``seed`` only and leaves no global trace
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(seed))
-            _model, hist, metrics = _train_one(
-                x_tr,
-                y_tr,
-                x_te,
-                y_te,
-                p_noise,
-                float(beta),
-                method,
-                prior,
-                label_weight,
-                z_dim,
-                hidden,
-                n_epochs,
-                batch_size,
-                learning_rate,
-                n_z_samples,
-                h_y,
-                gen,
-            )
-        for k, v in metrics.items():
-            out[k].append(v)
-        out["hist"].append(hist)
+    runs = [_train_one(tensors, settings, float(beta), int(seed)) for beta in iterator]
+    return _sweep(settings, b, runs, tensors.h_y, units=units, seed=int(seed),
+                  noise_kind=noise_kind, noise_strength=noise_strength)
 
-    def u(v: Any) -> np.ndarray:
-        return np.asarray(to_units(np.asarray(v, dtype=np.float64), units))
+
+def _sweep(
+    s: _Settings,
+    betas: np.ndarray,
+    runs: list[tuple[list[float], dict[str, float]]],
+    h_y: float,
+    *,
+    units: str,
+    seed: int,
+    noise_kind: str,
+    noise_strength: float,
+) -> VariationalSweep:
+    """Gather the per-beta metrics into a :class:`VariationalSweep` in ``units``."""
+
+    def column(key: str) -> np.ndarray:
+        return np.asarray([metrics[key] for _, metrics in runs], dtype=np.float64)
+
+    def info(key: str) -> np.ndarray:
+        return np.asarray(to_units(column(key), units))
 
     return VariationalSweep(
-        method=method,
-        prior=prior,
-        betas=b,
-        i_xz=u(out["i_xz"]),
-        rate=u(out["rate"]),
-        i_zy=u(out["i_zy"]),
-        i_zy_test=u(out["i_zy_test"]),
-        train_accuracy=np.asarray(out["acc"]),
-        test_accuracy=np.asarray(out["acc_te"]),
-        loss_history=np.asarray(out["hist"]),
+        method=s.method,
+        prior=s.prior,
+        betas=betas,
+        i_xz=info("i_xz"),
+        rate=info("rate"),
+        i_zy=info("i_zy"),
+        i_zy_test=info("i_zy_test"),
+        train_accuracy=column("acc"),
+        test_accuracy=column("acc_te"),
+        loss_history=np.asarray([hist for hist, _ in runs]),
         h_y=float(to_units(h_y, units)),
         units=units,
-        seed=int(seed),
+        seed=seed,
         settings={
             "noise_kind": noise_kind,
             "noise_strength": float(noise_strength),
-            "label_weight": float(label_weight),
-            "z_dim": z_dim,
-            "hidden": hidden,
-            "n_epochs": n_epochs,
-            "batch_size": batch_size,
-            "learning_rate": learning_rate,
-            "n_z_samples": n_z_samples,
+            "label_weight": float(s.label_weight),
+            "z_dim": s.z_dim,
+            "hidden": s.hidden,
+            "n_epochs": s.n_epochs,
+            "batch_size": s.batch_size,
+            "learning_rate": s.learning_rate,
+            "n_z_samples": s.n_z_samples,
         },
     )

@@ -1,5 +1,7 @@
 """Canonical problems and data sets shared by tests, docs and notebooks."""
+from ._data import DIGITS_SCALES as DIGITS_SCALES
 from ._data import ClassificationData as ClassificationData
+from ._data import digits_arrays as digits_arrays
 from ._data import digits_data as digits_data
 from ._data import load_classification_data as load_classification_data
 from ._data import npz_data as npz_data

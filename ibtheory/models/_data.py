@@ -4,8 +4,10 @@ Every loader returns a :class:`ClassificationData`: flattened float64 inputs, in
 one-hot regression targets (the info_ntk convention: one-hot labels used as regression targets,
 theory.md 4.4), split into a training and a held-out evaluation set by an explicit seed.
 
-- :func:`digits_data`: the scikit-learn 8x8 digits (shipped with scikit-learn, no download),
-  pixels 0..16 scaled to x / 8 - 1 in [-1, 1] (as info_ntk scales MNIST pixels x / 128 - 1).
+- :func:`digits_data`: the scikit-learn 8x8 digits (shipped with scikit-learn, no download), pixels
+  0..16 scaled by :func:`digits_arrays` (the one digits loader): ``scale="symmetric"`` (default)
+  x / 8 - 1 in [-1, 1] as info_ntk scales MNIST pixels x / 128 - 1, or ``"unit"`` x / 16 in
+  [0, 1] as the variational IB code does (:func:`ibtheory.infoplane.load_digits_data`).
 - :func:`twelve_bit_data`: the synthetic 12-bit task of Shwartz-Ziv & Tishby (theory.md 5.2),
   bits mapped to +-1.
 - :func:`synthetic_data`: Gaussian class clusters in d dimensions.
@@ -20,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..numeric import as_generator, check_finite_array
+from ..numeric import as_generator, check_finite_array, check_positive_int
 
 
 @dataclass(frozen=True)
@@ -55,14 +57,8 @@ def one_hot(labels: Any, n_classes: int) -> np.ndarray:
     return out
 
 
-def _check_size(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return int(value)
-
-
 def _split(x: np.ndarray, labels: np.ndarray, n_train: Any, n_test: Any, seed: Any, name: str) -> ClassificationData:
-    n_tr, n_te = _check_size(n_train, "n_train"), _check_size(n_test, "n_test")
+    n_tr, n_te = check_positive_int(n_train, "n_train"), check_positive_int(n_test, "n_test")
     if n_tr + n_te > x.shape[0]:
         raise ValueError(
             f"n_train + n_test = {n_tr + n_te} exceeds the {x.shape[0]} examples of {name}; ask for fewer"
@@ -77,13 +73,31 @@ def _split(x: np.ndarray, labels: np.ndarray, n_train: Any, n_test: Any, seed: A
     )
 
 
-def digits_data(n_train: int = 200, n_test: int = 200, *, seed: Any) -> ClassificationData:
-    """The scikit-learn digits (1797 8x8 images, 10 classes), pixels scaled to x / 8 - 1, split at random."""
+#: Pixel scalings of :func:`digits_arrays` (raw pixels are integers 0..16).
+DIGITS_SCALES = {
+    "symmetric": "x / 8 - 1, in [-1, 1] (info_ntk's MNIST convention x / 128 - 1)",
+    "unit": "x / 16, in [0, 1] (the VIB / VdualIB convention)",
+}
+
+
+def digits_arrays(*, scale: str) -> tuple[np.ndarray, np.ndarray]:
+    """All 1797 scikit-learn digits (8x8 images, bundled, no download): inputs (1797, 64) float64
+    scaled as ``scale`` says (a key of :data:`DIGITS_SCALES`) and labels (1797,) int64 in 0..9."""
     from sklearn.datasets import load_digits
 
+    if scale not in DIGITS_SCALES:
+        raise ValueError(f"scale must be one of {sorted(DIGITS_SCALES)}, got {scale!r}")
     d = load_digits()
-    x = np.asarray(d.data, dtype=np.float64) / 8.0 - 1.0
-    return _split(x, np.asarray(d.target), n_train, n_test, seed, "digits")
+    pixels = np.asarray(d.data, dtype=np.float64)
+    x = pixels / 8.0 - 1.0 if scale == "symmetric" else pixels / 16.0
+    return x, np.asarray(d.target, dtype=np.int64)
+
+
+def digits_data(n_train: int = 200, n_test: int = 200, *, seed: Any, scale: str = "symmetric") -> ClassificationData:
+    """The scikit-learn digits (1797 8x8 images, 10 classes) scaled by :func:`digits_arrays`
+    (``scale="symmetric"``: x / 8 - 1), ``n_train`` / ``n_test`` rows drawn at random with ``seed``."""
+    x, labels = digits_arrays(scale=scale)
+    return _split(x, labels, n_train, n_test, seed, "digits")
 
 
 def twelve_bit_data(n_train: int = 200, n_test: int = 200, *, seed: Any) -> ClassificationData:
@@ -98,13 +112,13 @@ def synthetic_data(
     n_train: int = 200, n_test: int = 200, *, n_classes: int = 3, dim: int = 8, spread: float = 0.5, seed: Any
 ) -> ClassificationData:
     """Gaussian clusters: class means ~ N(0, I_dim), points = mean + spread * N(0, I_dim)."""
-    k = _check_size(n_classes, "n_classes")
-    d = _check_size(dim, "dim")
+    k = check_positive_int(n_classes, "n_classes")
+    d = check_positive_int(dim, "dim")
     s = float(spread)
     if not (np.isfinite(s) and s >= 0):
         raise ValueError(f"spread must be a finite number >= 0, got {spread!r}")
     rng = as_generator(seed)
-    n = _check_size(n_train, "n_train") + _check_size(n_test, "n_test")
+    n = check_positive_int(n_train, "n_train") + check_positive_int(n_test, "n_test")
     centres = rng.standard_normal((k, d))
     labels = np.arange(n) % k
     x = centres[labels] + s * rng.standard_normal((n, d))
@@ -155,11 +169,11 @@ def npz_data(
     codes, inv = np.unique(np.concatenate([lab_tr, lab_te]), return_inverse=True)
     lab_tr, lab_te = inv[: lab_tr.size], inv[lab_tr.size :]
     for want, have, key in ((n_train, lab_tr.size, "n_train"), (n_test, lab_te.size, "n_test")):
-        if want is not None and _check_size(want, key) > have:
+        if want is not None and check_positive_int(want, key) > have:
             raise ValueError(f"{key} = {want} exceeds the {have} examples in {p}; ask for fewer or pass None")
     rng = as_generator(seed)
-    tr = np.arange(lab_tr.size) if n_train is None else rng.permutation(lab_tr.size)[: _check_size(n_train, "n_train")]
-    te = np.arange(lab_te.size) if n_test is None else rng.permutation(lab_te.size)[: _check_size(n_test, "n_test")]
+    tr = np.arange(lab_tr.size) if n_train is None else rng.permutation(lab_tr.size)[: check_positive_int(n_train, "n_train")]
+    te = np.arange(lab_te.size) if n_test is None else rng.permutation(lab_te.size)[: check_positive_int(n_test, "n_test")]
     k = codes.size
     return ClassificationData(
         x_train=xs[0][tr], labels_train=lab_tr[tr], y_train=one_hot(lab_tr[tr], k),

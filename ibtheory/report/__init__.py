@@ -1,7 +1,12 @@
-"""The ``reproduce`` pipeline: headline analyses, figures, data and a report."""
+"""The ``reproduce`` pipeline: headline analyses, figures, data and a report.
 
-from ._commands import plot_curve as plot_curve
+Figures are built by :mod:`ibtheory.report.figures` (matplotlib ``Figure`` objects, no pyplot
+state, no backend selection); the NTK experiments shared with notebook 05 are
+:mod:`ibtheory.report.ntk_experiments`.
+"""
+
 from ._report import Section as Section
 from ._report import write_report as write_report
 from ._reproduce import ANALYSES as ANALYSES
 from ._reproduce import reproduce as reproduce
+from .figures import plot_curve as plot_curve

@@ -11,13 +11,12 @@ import numpy as np
 
 from ._report import Section
 from ._reproduce import _savefig, _write_csv, analysis
+from .figures import gaussian_curves_figure
 
 
 @analysis("gaussian")
 def gaussian_ib_vs_dual(out: Path, quick: bool, seed: int) -> Section:
     """Gaussian IB vs Gaussian dualIB on a random joint covariance (theory.md 2.5 problem)."""
-    import matplotlib.pyplot as plt
-
     from ..gaussian import gaussian_dual_ib, gaussian_ib
 
     m = np.random.default_rng(seed).normal(size=(5, 5))
@@ -27,26 +26,7 @@ def gaussian_ib_vs_dual(out: Path, quick: bool, seed: int) -> Section:
     ib = gaussian_ib(cov_x, cov_xy, cov_y, betas)
     dual = gaussian_dual_ib(cov_x, cov_xy, cov_y, betas)
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    ax = axes[0]
-    ax.plot(ib.i_xt, ib.i_ty, label="Gaussian IB", lw=2)
-    ax.plot(dual.i_xt, dual.i_ty, "--", label="Gaussian dualIB", lw=2)
-    ax.axhline(float(ib.i_xy), color="grey", lw=0.8, ls=":", label="I(X;Y)")
-    ax.set_xlabel("I(X;T) [nats]")
-    ax.set_ylabel("I(T;Y) [nats]")
-    ax.set_title("Information curves")
-    ax.legend()
-    ax = axes[1]
-    ax.semilogx(betas, ib.i_xt, label="IB: I(X;T)")
-    ax.semilogx(betas, dual.i_xt, "--", label="dualIB: I(X;T)")
-    for b in np.asarray(ib.critical_betas)[np.isfinite(ib.critical_betas)]:
-        ax.axvline(b, color="C0", lw=0.8, ls=":")
-    for b in np.asarray(dual.critical_betas)[np.isfinite(dual.critical_betas)]:
-        ax.axvline(b, color="C1", lw=0.8, ls=":")
-    ax.set_xlabel("beta (dimensionless)")
-    ax.set_ylabel("I(X;T) [nats]")
-    ax.set_title("Critical betas (dotted)")
-    ax.legend()
+    fig = gaussian_curves_figure(betas, ib, dual)
     fig_name = _savefig(fig, out, "gaussian_ib_vs_dualib.png")
     data = _write_csv(out, "gaussian_ib_vs_dualib.csv", {
         "beta": betas, "ib_i_xt": ib.i_xt, "ib_i_ty": ib.i_ty, "dualib_i_xt": dual.i_xt, "dualib_i_ty": dual.i_ty,

@@ -9,6 +9,7 @@ import numpy as np
 
 from ._report import Section
 from ._reproduce import _savefig, _write_csv, analysis
+from .figures import curves_figure
 
 if TYPE_CHECKING:
     from ..solvers import IBCurve
@@ -17,11 +18,8 @@ if TYPE_CHECKING:
 @analysis("curves")
 def ib_and_dual_ib_curves(out: Path, quick: bool, seed: int) -> Section:
     """IB vs dualIB curves on the random 6x3 joint of theory.md 3.4 (local and global transitions)."""
-    import matplotlib.pyplot as plt
-
     from ..models import random_joint
     from ..solvers import critical_betas, ib_curve
-    from ._commands import plot_curve
 
     p_xy = random_joint(6, 3, concentration=0.7, seed=1)
     betas = np.geomspace(0.5, 30.0, 24 if quick else 80)
@@ -29,9 +27,7 @@ def ib_and_dual_ib_curves(out: Path, quick: bool, seed: int) -> Section:
     dual = ib_curve(p_xy, betas, method="dualib", seed=seed)
     crit_ib = critical_betas(p_xy, method="ib")
     crit_dual = critical_betas(p_xy, method="dualib")
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    plot_curve(ib, axes, critical=crit_ib)
-    plot_curve(dual, axes, critical=crit_dual)
+    fig = curves_figure([ib, dual], [crit_ib, crit_dual])
     fig_name = _savefig(fig, out, "ib_dualib_curves.png")
     data = _write_csv(out, "ib_dualib_curves.csv", {
         "beta": betas, "ib_i_xt": ib.i_xt, "ib_i_ty": ib.i_ty, "ib_clusters": ib.n_clusters,

@@ -10,16 +10,14 @@ import numpy as np
 
 from ._report import Section
 from ._reproduce import _savefig, _write_csv, analysis
+from .figures import information_vs_train_size_figure, plot_information_over_time
 
 
 @analysis("ensemble")
 def ensemble_information_analysis(out: Path, quick: bool, seed: int) -> Section:
     """Information quantities of the infinite ensemble vs training time and vs training-set size."""
-    import matplotlib.pyplot as plt
-
     from ..models import digits_data
     from ..ntk import ensemble_information, generalisation_signals, information_vs_train_size
-    from ._ntk_info import plot_information_over_time
 
     n_train, n_eval = (60, 60) if quick else (400, 300)
     arch: dict[str, Any] = dict(depth=2, activation="erf", w_std=1.5, b_std=0.05, learning_rate=1.0)
@@ -35,28 +33,7 @@ def ensemble_information_analysis(out: Path, quick: bool, seed: int) -> Section:
     sweep = information_vs_train_size(
         d.x_train, d.y_train, d.x_test, d.labels_test, sizes, time=np.inf, **arch, seed=seed
     )
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
-    ax = axes[0]
-    ax.semilogx(sizes, sweep["i_xz_lower"], "o-", label="I(X;Z) lower (Bhattacharyya)")
-    ax.semilogx(sizes, sweep["i_xz_upper"], "s--", label="I(X;Z) upper (KL)")
-    ax.semilogx(sizes, sweep["infonce_lower"], "^-", label="InfoNCE lower")
-    ax.set_ylabel("I(X;Z) [nats]")
-    ax.set_title("Information about the input (t = inf)")
-    ax = axes[1]
-    ax.semilogx(sizes, sweep["i_zy_lower"], "o-", label="I(Z;Y) lower")
-    ax.semilogx(sizes, sweep["i_zy_upper"], "s--", label="I(Z;Y) upper")
-    ax.set_ylabel("I(Z;Y) [nats]")
-    ax.set_title("Information about the label (t = inf)")
-    ax = axes[2]
-    ax.semilogx(sizes, sweep["gibbs_loss_test"], "o-", label="Gibbs, test")
-    ax.semilogx(sizes, sweep["bayes_loss_test"], "s--", label="Bayes, test")
-    ax.set_ylabel("log-likelihood per point [nats]")
-    ax.set_title("Test log-likelihood (t = inf)")
-    for ax in axes:
-        ax.minorticks_off()
-        ax.set_xticks(sizes, [str(s) for s in sizes])
-        ax.set_xlabel("training-set size n_train")
-        ax.legend(fontsize=8)
+    fig = information_vs_train_size_figure(sizes, sweep)
     fig_size = _savefig(fig, out, "ensemble_information_size.png")
     data_size = _write_csv(out, "ensemble_information_size.csv", sweep)
 

@@ -2,7 +2,7 @@
 
 Theory reference 5.1-5.6: Shwartz-Ziv & Tishby 2017 (tanh: fitting, then compression; drift then
 diffusion of the minibatch gradients) and Saxe et al. 2018 (ReLU: no compression under binning).
-Only library calls and drawing live here.
+Only library calls live here; the figures are :mod:`ibtheory.report.figures`.
 """
 
 from __future__ import annotations
@@ -13,19 +13,13 @@ import numpy as np
 
 from ._report import Section
 from ._reproduce import _savefig, _write_csv, analysis
+from .figures import plot_gradient_phases, plot_information_planes
 
 
 @analysis("infoplane")
 def twelve_bit_information_plane(out: Path, quick: bool, seed: int) -> Section:
     """Train tanh and ReLU 12-10-7-5-4-3-2 networks on the 12-bit task; binned information planes."""
-    import matplotlib.pyplot as plt
-
-    from ..infoplane import (
-        information_plane,
-        plot_gradient_phases,
-        plot_information_plane,
-        train_networks,
-    )
+    from ..infoplane import information_plane, train_networks
     from ..models import twelve_bit_split, twelve_bit_task
 
     # quick: a shortened schedule (larger learning rate) that still shows both phases in ~20 s
@@ -48,10 +42,11 @@ def twelve_bit_information_plane(out: Path, quick: bool, seed: int) -> Section:
             run, y, estimator="binning", n_bins=n_bins, value_range=value_range
         )
 
-    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.0))
-    for ax, act in zip(axes, ("tanh", "relu"), strict=True):
-        rng_note = "bins on (-1, 1)" if act == "tanh" else "bins on observed range"
-        plot_information_plane(planes[act], ax=ax, title=f"{act}, {n_bins} {rng_note}")
+    notes = {"tanh": "bins on (-1, 1)", "relu": "bins on observed range"}
+    fig = plot_information_planes(
+        [planes["tanh"], planes["relu"]], [f"{act}, {n_bins} {notes[act]}" for act in ("tanh", "relu")],
+        figsize=(10.0, 4.0),
+    )
     plane_png = _savefig(fig, out, "infoplane_tanh_vs_relu.png")
     snr_png = _savefig(
         plot_gradient_phases(runs["tanh"], title="gradient SNR, tanh"), out, "infoplane_snr_tanh.png"

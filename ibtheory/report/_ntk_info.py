@@ -2,13 +2,13 @@
 
 Writes ``ntk_info.csv`` (one row per time, every quantity of
 :class:`ibtheory.ntk.EnsembleInformation`) and ``ntk_info.png`` (four panels) into ``out``.
-The plotting helpers are shared with the ``ensemble`` analysis and notebook 06.
+The figure is :func:`ibtheory.report.figures.plot_information_over_time`, shared with the
+``ensemble`` analysis and notebook 06.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -18,47 +18,6 @@ DEFAULT_TIMES = np.concatenate([[0.0], np.logspace(-1, 8, 37), [np.inf]])
 
 #: Learning rate of the command (any value: the ensemble follows gradient flow; it sets the time unit).
 LEARNING_RATE = 1.0
-
-
-def plot_information_over_time(info: Any, axes: Any = None) -> Any:
-    """Four panels over the finite positive times of an :class:`EnsembleInformation`: I(X;Z) bounds
-    and InfoNCE, I(Z;Y) bounds, Gibbs/Bayes log-likelihoods (train, test), and the KL to the prior.
-    Values at t = inf are drawn as dotted horizontal lines. Returns the figure."""
-    import matplotlib.pyplot as plt
-
-    if axes is None:
-        fig, axes = plt.subplots(2, 2, figsize=(11, 8))
-    axes = np.asarray(axes).reshape(-1)
-    fig = axes[0].figure
-    t = info.times
-    sel = (t > 0) & np.isfinite(t)
-    u = info.units
-    panels = [
-        (axes[0], [("i_xz_lower", "I(X;Z) lower (Bhattacharyya)"), ("i_xz_upper", "I(X;Z) upper (KL)"),
-                   ("infonce_lower", "InfoNCE lower"), ("infonce_upper", "leave-one-out upper")],
-         f"I(X;Z) [{u}]", "Information about the input"),
-        (axes[1], [("i_zy_lower", "I(Z;Y) lower"), ("i_zy_upper", "I(Z;Y) upper")], f"I(Z;Y) [{u}]",
-         "Information about the label"),
-        (axes[2], [("gibbs_loss_train", "Gibbs, train"), ("gibbs_loss_test", "Gibbs, test"),
-                   ("bayes_loss_train", "Bayes, train"), ("bayes_loss_test", "Bayes, test")],
-         f"log-likelihood per point [{u}]", "Gibbs and Bayes log-likelihoods"),
-        (axes[3], [("kl_to_prior", "KL(q_t || q_0)")], f"KL per output [{u}]", "KL to the initial output distribution"),
-    ]
-    for ax, series, ylabel, title in panels:
-        for k, (name, label) in enumerate(series):
-            values = getattr(info, name)
-            line, = ax.semilogx(t[sel], values[sel], label=label, lw=1.8, ls="-" if k % 2 == 0 else "--")
-            if np.isinf(t[-1]):
-                ax.axhline(values[-1], color=line.get_color(), lw=0.8, ls=":")
-        if ax is axes[0]:
-            ax.axhline(np.log(info.n_eval) / (np.log(2) if u == "bits" else 1.0), color="grey", lw=0.8, ls="-.",
-                       label="ln N (maximum)")
-        ax.set_xlabel("training time t [gradient steps, learning rate 1]")
-        ax.set_ylabel(ylabel)
-        ax.set_title(title)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
 
 
 def ntk_info_command(
@@ -75,13 +34,9 @@ def ntk_info_command(
     seed: int,
 ) -> list[Path]:
     """Run :func:`ibtheory.ntk.ensemble_information` on a data set and write CSV + figure into ``out``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from ..models import load_classification_data
     from ..ntk import ensemble_information
+    from .figures import plot_information_over_time
 
     d = load_classification_data(data, n_train, n_eval, seed=seed)
     info = ensemble_information(
@@ -100,5 +55,4 @@ def ntk_info_command(
     fig.tight_layout()
     png = out / "ntk_info.png"
     fig.savefig(png, dpi=120)
-    plt.close(fig)
     return [csv, png]

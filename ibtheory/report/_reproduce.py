@@ -1,7 +1,8 @@
 """``ibtheory reproduce``: run the headline analyses and write figures, data and a report.
 
 Each analysis is a function ``(out_dir, quick, seed) -> Section`` that calls the library (no
-algorithm lives here) and saves its figures (PNG) and data (CSV/JSON) into ``out_dir``.
+algorithm lives here), builds its figures with :mod:`ibtheory.report.figures` and saves them (PNG)
+and its data (CSV/JSON) into ``out_dir``.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ Analysis = Callable[[Path, bool, int], Section]
 
 
 def _savefig(fig: Any, out_dir: Path, name: str) -> str:
+    """Write a :class:`matplotlib.figure.Figure` as ``out_dir / name`` (PNG); returns ``name``.
+
+    The figure is not registered with pyplot, so there is nothing to close: it is freed with its
+    last reference.
+    """
     fig.tight_layout()
     fig.savefig(out_dir / name, dpi=120)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
     return name
 
 
@@ -52,9 +55,6 @@ def analysis(name: str) -> Callable[[Analysis], Analysis]:
 
 def reproduce(out_dir: str | Path, *, quick: bool = False, seed: int = 0, only: list[str] | None = None, progress: bool = False) -> Path:
     """Run the analyses (all, or ``only``) and write the report; returns the HTML report's path."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     for module in ANALYSIS_MODULES:  # importing a module registers its analyses
         importlib.import_module(f"{__package__}.{module}")
 
