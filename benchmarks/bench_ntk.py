@@ -64,7 +64,7 @@ def _nt_kernel_fn():
 
 
 def _accuracy(x, nngp, ntk, pairs):
-    from ibtheory.numeric._ntk_oracle import fc_kernel_entry
+    from ibtheory.numeric import fc_kernel_entry
 
     errs = {"nngp": [], "ntk": [], "nngp_diag": [], "ntk_diag": []}
     for i, j in pairs:
@@ -171,8 +171,7 @@ def _large_child(n, block):
     the peak of memory allocated while streaming (tracemalloc, NumPy included) and a checksum."""
     import tracemalloc
 
-    from ibtheory.ntk import fc_kernel_blocks
-    from ibtheory.ntk._kernels import single_threaded_blas
+    from ibtheory.ntk import fc_kernel_blocks, single_threaded_blas
 
     x = np.random.default_rng(5).normal(size=(n, DIM))
     # Warm up (imports of the generated module and its runtime) before measuring time and memory.
@@ -212,7 +211,7 @@ def main():
         return
     import jax
 
-    from ibtheory.ntk._kernels import available_cpus
+    from ibtheory.ntk import available_cpus
 
     jax.config.update("jax_enable_x64", True)
     rng = np.random.default_rng(0)

@@ -136,7 +136,7 @@ def test_one_dimensional_targets_are_one_output():
         ({"learning_rate": 0.0}, "learning_rate must be > 0"),
         ({"diag_reg": -1.0}, "diag_reg must be >= 0"),
         ({"w_std": -1.0}, "w_std must be >= 0"),
-        ({"depth": -2}, "depth must be an int >= 0"),
+        ({"depth": -2}, "depth must be an integer >= 0"),
         ({"activation": "gelu"}, "activation must be one of"),
         ({"x_test": np.ones((3, 5))}, "features"),
         ({"y_train": np.ones((11, 2))}, "y_train must have shape"),

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ibtheory.ntk import fc_kernel_blocks, fc_kernels, max_learning_rate
-from ibtheory.numeric._ntk_oracle import fc_kernel_entry
+from ibtheory.numeric import fc_kernel_entry
 
 #: float64 recursion vs the 50-digit mpmath recursion (issue 9 target 1e-12; measured ~1e-15).
 ORACLE_RTOL = 1e-12
@@ -52,7 +52,7 @@ def test_relu_step_keeps_pi_minus_theta_accurate_near_antipodal_pairs():
     var1 var2 - nngp^2 exact in float64 (nngp = -(1 - 2^-k), its square needs 2k <= 53 bits), so
     the test sees the angle formula and not the conditioning of that difference."""
     from ibtheory._generated.ntk_numpy import relu_dense_step
-    from ibtheory.numeric._ntk_oracle import gaussian_expectations
+    from ibtheory.numeric import gaussian_expectations
 
     for k in (4, 10, 20, 26):
         nngp = -(1.0 - 2.0**-k)
@@ -163,8 +163,8 @@ def test_max_learning_rate_is_2n_over_largest_eigenvalue():
     ("kwargs", "match"),
     [
         ({"x2": np.ones((3, 4))}, "same number of features"),
-        ({"depth": -1}, "depth must be an int >= 0"),
-        ({"depth": 1.5}, "depth must be an int >= 0"),
+        ({"depth": -1}, "depth must be an integer >= 0"),
+        ({"depth": 1.5}, "depth must be an integer >= 0"),
         ({"activation": "tanh"}, "activation must be one of"),
         ({"w_std": -1.0}, "w_std must be >= 0"),
         ({"b_std": -0.1}, "b_std must be >= 0"),

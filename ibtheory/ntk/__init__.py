@@ -21,7 +21,10 @@ from ._information import generalisation_signals as generalisation_signals
 from ._information import information_vs_train_size as information_vs_train_size
 from ._information import information_vs_w_std as information_vs_w_std
 from ._information import output_information as output_information
+from ._kernels import ACTIVATIONS as ACTIVATIONS
 from ._kernels import FCKernels as FCKernels
+from ._kernels import available_cpus as available_cpus
 from ._kernels import fc_kernel_blocks as fc_kernel_blocks
 from ._kernels import fc_kernels as fc_kernels
 from ._kernels import max_learning_rate as max_learning_rate
+from ._kernels import single_threaded_blas as single_threaded_blas

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..numeric import check_finite_array, check_positive, check_positive_int
+from ..numeric import check_finite_array, check_int, check_positive, check_positive_int
 from ._ensemble import check_targets, check_times
 from ._kernels import ACTIVATIONS, check_depth
 
@@ -100,9 +100,7 @@ def _check_common(activation: str, w_std: Any, b_std: Any, depth: Any, width: An
     depth = check_depth(depth)
     width = check_positive_int(width, "width")
     n_networks = check_positive_int(n_networks, "n_networks")
-    if seed is None or isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise ValueError(f"seed must be an int (explicit seeds only), got {seed!r}")
-    return w, b, depth, width, n_networks, int(seed)
+    return w, b, depth, width, n_networks, check_int(seed, "seed (explicit seeds only)")
 
 
 def _check_x(x: Any, name: str, d: int | None = None) -> np.ndarray:

@@ -34,6 +34,7 @@ from ..numeric import (
     ArrayBackend,
     array_backend,
     check_finite_array,
+    check_int,
     check_positive,
     check_positive_int,
 )
@@ -128,9 +129,7 @@ def _check_inputs(x1: Any, x2: Any, depth: Any, activation: str, w_std: Any, b_s
 
 def check_depth(depth: Any) -> int:
     """The number of hidden layers: an integer >= 0 (bools and non-integral numbers are refused)."""
-    if isinstance(depth, bool) or not isinstance(depth, int | np.integer) or depth < 0:
-        raise ValueError(f"depth must be an int >= 0 (number of hidden layers), got {depth!r}")
-    return int(depth)
+    return check_int(depth, "depth", minimum=0)
 
 
 def _diag_recursion(gen: Any, sq_norms: Any, depth: int, activation: str, w: float, b: float) -> list[tuple[Any, Any]]:
