@@ -70,9 +70,9 @@ def lambdify_comparison(n_x: int, n_y: int, n_t: int, rng: np.random.Generator) 
     """
     import scipy
 
-    from ibtheory.symbolic import _symbols as s
-    from ibtheory.symbolic._ib import ib_derivation
-    from ibtheory.symbolic._ib_kernels import _step_outputs
+    from ibtheory.kernels._ib import _step_outputs
+    from ibtheory.symbolic import ib_derivation
+    from ibtheory.symbolic import symbols as s
 
     expr = _step_outputs(dict(ib_derivation().results))["log_p_t_given_x"]
     expr = expr.subs({s.n_x: n_x, s.n_y: n_y, s.n_t: n_t})

@@ -6,21 +6,19 @@ Run ``ibtheory --help`` or ``ibtheory COMMAND --help``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 
 def _load_derivation(name: str):
-    from .symbolic._catalog import DERIVATIONS
+    from .symbolic import DERIVATIONS
 
-    module, func = DERIVATIONS[name].split(":")
-    return getattr(importlib.import_module(module), func)()
+    return DERIVATIONS[name]()
 
 
 def _cmd_derive(args: argparse.Namespace) -> int:
-    from .symbolic._catalog import DERIVATIONS
+    from .symbolic import DERIVATIONS
 
     known = sorted(DERIVATIONS)
     if args.all:
@@ -48,7 +46,7 @@ def _cmd_derive(args: argparse.Namespace) -> int:
 
 
 def _cmd_codegen(args: argparse.Namespace) -> int:
-    from .codegen import build
+    from .kernels import build
 
     try:
         statuses = build(args.group or None, check=args.check)

@@ -42,16 +42,18 @@ print("x log x at 0, 0.5:", neg_entropy(np.array([0.0, 0.5])))
 
 # %% [markdown]
 # ## Index-level expressions
-# Sums over `sp.Idx` indices lower to axis reductions over the axis convention `(x, y, t)`.
-# Here: the conditional entropy H(Y|X) of a batch of channels.
+# Sums over `sp.Idx` indices lower to axis reductions over the axes the caller declares, here the
+# discrete convention `DISCRETE_AXES = ("x", "y", "t")`. Here: the conditional entropy H(Y|X) of a
+# batch of channels.
 
 # %%
-from ibtheory.symbolic._symbols import p_x, p_y_given_x
-from ibtheory.symbolic._symbols import x as ix
-from ibtheory.symbolic._symbols import y as iy
+from ibtheory.symbolic import DISCRETE_AXES
+from ibtheory.symbolic.symbols import p_x, p_y_given_x
+from ibtheory.symbolic.symbols import x as ix
+from ibtheory.symbolic.symbols import y as iy
 
 h_y_given_x = -sp.Sum(p_x[ix] * p_y_given_x[ix, iy] * sp.log(p_y_given_x[ix, iy]), (ix, 0, ix.upper), (iy, 0, iy.upper))
-conditional_entropy = generate([p_x, p_y_given_x], h_y_given_x)
+conditional_entropy = generate([p_x, p_y_given_x], h_y_given_x, axes=DISCRETE_AXES)
 print(conditional_entropy.source)
 
 rng = np.random.default_rng(0)

@@ -38,7 +38,7 @@ import torch
 
 import ibtheory
 from ibtheory._generated import gaussian_numpy as kernels
-from ibtheory.symbolic._gaussian import gaussian_dual_ib_derivation, gaussian_ib_derivation
+from ibtheory.symbolic import gaussian_dual_ib_derivation, gaussian_ib_derivation
 
 QUICK = os.environ.get("IBTHEORY_NOTEBOOK_QUICK") == "1"
 N_BETAS = 60 if QUICK else 400
@@ -114,7 +114,7 @@ b = np.linalg.solve(cov_x, cov_xy).T
 weight = b.T @ np.linalg.solve(cov_y - b @ cov_xy, b)
 beta = 5.0
 closed = ibtheory.gaussian_dual_ib(cov_x, cov_xy, cov_y, [beta])
-_, _, f_closed = kernels.gaussian_dual_ib_functional(closed.projections[0], cov_x, np.eye(3), weight, beta)
+f_closed = kernels.gaussian_dual_ib_functional(closed.projections[0], cov_x, np.eye(3), weight, beta).objective
 
 from ibtheory._generated import gaussian_torch
 
@@ -125,14 +125,14 @@ args = (torch.tensor(cov_x), torch.eye(3, dtype=torch.float64), torch.tensor(wei
 
 def closure():
     opt.zero_grad()
-    obj = gaussian_torch.gaussian_dual_ib_functional(a, *args)[2]
+    obj = gaussian_torch.gaussian_dual_ib_functional(a, *args).objective
     obj.backward()
     return obj
 
 
 for _ in range(3):
     opt.step(closure)
-f_found = float(gaussian_torch.gaussian_dual_ib_functional(a.detach(), *args)[2])
+f_found = float(gaussian_torch.gaussian_dual_ib_functional(a.detach(), *args).objective)
 print(f"dual functional at beta={beta}: closed form {float(f_closed):.10f}, autograd {f_found:.10f}")
 
 # %% [markdown]

@@ -17,6 +17,12 @@ from ibtheory.codegen import LoweringError, generate, write_module
 from ibtheory.codegen.nodes import LogDetPD, XLogY
 
 x, y, z = sp.symbols("x y z", real=True)
+# index-level symbols of the tests' own: codegen knows nothing of ibtheory.symbolic, and the caller
+# always declares the axes
+N_X, N_Y, N_T = sp.symbols("n_x n_y n_t", integer=True, positive=True)
+ix, iy, it = sp.Idx("x", N_X), sp.Idx("y", N_Y), sp.Idx("t", N_T)
+p_x, p_y_given_x = sp.IndexedBase("p_x", positive=True), sp.IndexedBase("p_y_given_x", nonnegative=True)
+AXES = ("x", "y", "t")
 
 #: float64 round-off of a handful of elementary operations, relative.
 ELEMENTARY_RTOL = 1e-14
@@ -51,11 +57,10 @@ def test_missing_free_symbol_is_refused_naming_it():
 
 
 def test_indexed_expression_with_undeclared_array_is_refused():
-    from ibtheory.symbolic._symbols import p_x, p_y_given_x
 
     i = sp.Idx("x", sp.Symbol("n_x", integer=True, positive=True))
     with pytest.raises(ValueError, match="p_y_given_x"):
-        generate([p_x], sp.Sum(p_x[i] * p_y_given_x[i, i], i))
+        generate([p_x], sp.Sum(p_x[i] * p_y_given_x[i, i], i), axes=AXES)
 
 
 def test_list_and_dict_outputs():
@@ -159,12 +164,9 @@ def test_numpy_and_torch_agree_and_batches_broadcast():
 
 
 def test_index_level_sum_lowers_to_axis_reduction():
-    from ibtheory.symbolic._symbols import p_x, p_y_given_x
-    from ibtheory.symbolic._symbols import x as ix
-    from ibtheory.symbolic._symbols import y as iy
 
     h_y_given_x = -sp.Sum(p_x[ix] * p_y_given_x[ix, iy] * sp.log(p_y_given_x[ix, iy]), (ix, 0, ix.upper), (iy, 0, iy.upper))
-    f = generate([p_x, p_y_given_x], h_y_given_x)
+    f = generate([p_x, p_y_given_x], h_y_given_x, axes=AXES)
     assert "xlogy" in f.source
     rng = np.random.default_rng(1)
     px = rng.dirichlet(np.ones(4))
@@ -176,29 +178,48 @@ def test_index_level_sum_lowers_to_axis_reduction():
     assert batch.shape == (2,)
 
 
+def test_indexed_expression_without_declared_axes_is_refused():
+    with pytest.raises(ValueError, match=r"declare their axes"):
+        generate([p_x], sp.Sum(p_x[ix], ix))
+
+
+def test_codegen_does_not_import_the_symbolic_layer():
+    import subprocess
+    import sys
+
+    code = "import sys, ibtheory.codegen as c; c.generate; c.build; c.to_array_nodes; print(any(m.startswith('ibtheory.symbolic') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_log_determinant_of_sympy_determinant_lowers_to_cholesky():
+    from ibtheory.codegen import to_array_nodes
+
+    m = sp.MatrixSymbol("m", 3, 3)
+    f = generate([sp.Symbol("m", real=True)], to_array_nodes(sp.log(sp.Determinant(m)) / 2))
+    a = np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 0.5], [0.0, 0.5, 2.0]])
+    assert float(f(a)) == pytest.approx(0.5 * math.log(np.linalg.det(a)), rel=ELEMENTARY_RTOL)
+
+
 def test_log_sum_exp_normaliser_is_stable_for_logits_1e3_apart():
-    from ibtheory.symbolic._symbols import t as it
-    from ibtheory.symbolic._symbols import x as ix
 
     logits = sp.IndexedBase("logits")
     tp = sp.Idx("tp", it.upper + 1)
     expr = logits[ix, it] - sp.log(sp.Sum(sp.exp(logits[ix, tp]), tp))
-    f = generate([logits], expr)
+    f = generate([logits], expr, axes=AXES)
     assert "_logsumexp" in f.source
     out = f(np.array([[0.0, -1000.0, 1000.0]]))
     np.testing.assert_allclose(out, [[-1000.0, -2000.0, 0.0]], rtol=ELEMENTARY_RTOL)
 
 
 def test_normalised_logits_are_computed_once_without_a_negation_pass():
-    from ibtheory.symbolic._symbols import t as it
-    from ibtheory.symbolic._symbols import x as ix
 
     d, w = sp.IndexedBase("d"), sp.IndexedBase("w")
     beta = sp.Symbol("beta")
     tp = sp.Idx("tp", it.upper + 1)
     logits = sp.log(w[it]) - beta * d[ix, it]
     expr = logits - sp.log(sp.Sum(sp.exp(logits.subs(it, tp)), tp))
-    f = generate([d, w, beta], expr)
+    f = generate([d, w, beta], expr, axes=AXES)
     assert "logsumexp(-" not in f.source and "= -_c" not in f.source, f.source
     rng = np.random.default_rng(0)
     dd, ww = rng.uniform(0, 3, (4, 5)), rng.dirichlet(np.ones(5))
@@ -208,16 +229,13 @@ def test_normalised_logits_are_computed_once_without_a_negation_pass():
 
 
 def test_lowering_refuses_two_axes_for_one_variable():
-    from ibtheory.symbolic._symbols import p_x, p_y_given_x
-    from ibtheory.symbolic._symbols import x as ix
-    from ibtheory.symbolic._symbols import y as iy
 
     xp = sp.Idx("xp", ix.upper + 1)
     with pytest.raises(LoweringError, match="two axes"):
-        generate([p_x, p_y_given_x], sp.Sum(p_x[xp] * p_y_given_x[ix, iy], xp))
+        generate([p_x, p_y_given_x], sp.Sum(p_x[xp] * p_y_given_x[ix, iy], xp), axes=AXES)
     kernel_matrix = sp.IndexedBase("k")
     with pytest.raises(LoweringError, match="declared axis order"):
-        generate([p_x, kernel_matrix], sp.Sum(p_x[xp] * kernel_matrix[ix, xp], xp))
+        generate([p_x, kernel_matrix], sp.Sum(p_x[xp] * kernel_matrix[ix, xp], xp), axes=AXES)
 
 
 def test_logdet_node_is_finite_where_log_det_underflows():

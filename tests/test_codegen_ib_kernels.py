@@ -19,13 +19,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ibtheory._generated import ib_numpy, ib_torch
-from ibtheory.symbolic import _symbols as s
-from ibtheory.symbolic._ib_kernels import (
+from ibtheory.kernels._ib import (
     LABEL_FLOOR,
     _compose,
     _expected_distortion_functional,
     _step_outputs,
 )
+from ibtheory.symbolic import symbols as s
 from ibtheory.testing import MpmathEvaluator, as_float_array, conditionals, log_uniform, simplices
 
 N_X, N_Y, N_T = 3, 2, 3
@@ -226,7 +226,7 @@ def test_float32_torch_step_within_stated_tolerance():
 
 
 def test_committed_kernels_are_fresh():
-    """`ibtheory codegen --check` passes: the committed modules equal what the symbolic layer generates."""
+    """`ibtheory codegen --check` passes: the committed modules equal what the kernel specs generate."""
     from ibtheory.cli import main
 
     assert main(["codegen", "--check"]) == 0

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ibtheory.codegen import GeneratedFunction, kernel
-from ibtheory.symbolic._ntk_kernels import kernel_specs
+from ibtheory.kernels._ntk import kernel_specs
 
 A, B, C, S = sp.symbols("a b c s", real=True)
 #: a spans the block (i, j), b a column (i), c a row (j), s is a scalar.

@@ -11,8 +11,8 @@ import torch
 
 from ibtheory._generated import gaussian_numpy as kn
 from ibtheory._generated import gaussian_torch as kt
+from ibtheory.kernels._gaussian import _array as to_array_nodes
 from ibtheory.symbolic import _gaussian as g
-from ibtheory.symbolic._gaussian_kernels import to_array_nodes
 
 #: float64 kernels vs 50-digit references: a few ulps of O(1) quantities (log, sqrt, ratios).
 MP_RTOL = 1e-13
@@ -134,7 +134,7 @@ def test_array_translation_handles_middle_and_trailing_inverses_and_refuses_a_ba
 
 
 def test_committed_gaussian_kernels_are_fresh():
-    from ibtheory.codegen._build import render_group
+    from ibtheory.kernels import render_group
 
     for path, text in render_group("gaussian").items():
         assert path.read_text() == text, f"{path} is stale: run `ibtheory codegen --group gaussian`"

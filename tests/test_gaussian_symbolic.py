@@ -4,15 +4,14 @@ formulas of theory.md 2 (typed here as literal oracles)."""
 
 from __future__ import annotations
 
-import importlib
 import math
 
 import numpy as np
 import pytest
 import sympy as sp
 
+from ibtheory.symbolic import DERIVATIONS
 from ibtheory.symbolic import _gaussian as g
-from ibtheory.symbolic._catalog import DERIVATIONS
 
 EPS = sp.Symbol("eps")
 #: Closed forms evaluated in float64 from exact SymPy expressions: a few ulps.
@@ -157,8 +156,7 @@ def test_dual_derivation_alpha_matches_the_water_filling_form():
 
 @pytest.mark.parametrize("name", ["gaussian-ib", "gaussian-dualib"])
 def test_catalog_entries_render_markdown_with_every_step(name):
-    module, func = DERIVATIONS[name].split(":")
-    der = getattr(importlib.import_module(module), func)()
+    der = DERIVATIONS[name]()
     assert der.name == name
     text = der.to_markdown()
     for step in der.steps:

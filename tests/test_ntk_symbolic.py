@@ -18,8 +18,8 @@ from ibtheory.numeric._ntk_oracle import (
     gaussian_expectations,
     relu_expectations_by_quadrature,
 )
-from ibtheory.symbolic._ntk import ntk_derivation, stable_forms, textbook_forms
-from ibtheory.symbolic._symbols import nngp, var1, var2
+from ibtheory.symbolic import ntk_derivation, stable_forms, textbook_forms
+from ibtheory.symbolic.symbols import nngp, var1, var2
 
 #: ReLU: tanh-sinh quadrature of the smooth reduced integral at 60 digits vs the closed forms at 50
 #: digits (measured agreement <= 4e-50).

@@ -21,9 +21,9 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ibtheory.symbolic import _symbols as s
 from ibtheory.symbolic import dual_ib_derivation, dual_ib_expfam_derivation, ib_derivation
-from ibtheory.symbolic._ib import a, b, xm, xp
+from ibtheory.symbolic import symbols as s
+from ibtheory.symbolic.symbols import a, b, xm, xp
 from ibtheory.testing import MpmathEvaluator, conditionals, simplices
 
 N_X, N_Y, N_T = 3, 2, 3

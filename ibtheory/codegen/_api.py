@@ -48,20 +48,6 @@ class GeneratedFunction:
         return f"<GeneratedFunction {self.spec.name}({', '.join(self.args)}) backend={self.backend}>"
 
 
-def _default_axes(args: Sequence[sp.Basic], exprs: Sequence[sp.Basic]) -> tuple[str, ...]:
-    if not any(isinstance(a, sp.IndexedBase) for a in args):
-        return ()
-    from ..symbolic._symbols import DISCRETE_AXES
-
-    labels = {str(i.label) for e in exprs for i in e.atoms(sp.Idx)}
-    ranges = {str(i.upper) for e in exprs for i in e.atoms(sp.Idx)}
-    if labels <= set(DISCRETE_AXES) or ranges <= {"n_x - 1", "n_y - 1", "n_t - 1"}:
-        return DISCRETE_AXES
-    raise ValueError(
-        f"indexed expression over indices {sorted(labels)}: pass axes=(...) giving their axis order"
-    )
-
-
 def generate(
     args: Sequence[sp.Basic],
     expr: sp.Expr | Sequence[sp.Expr] | Mapping[str, sp.Expr],
@@ -78,8 +64,9 @@ def generate(
     arrays with fields ``out0, out1, ...``; a 1-tuple for a list of one) or a dict (a dict of
     arrays). The stability rewrites apply: ``log(exp(x) + exp(y))`` is evaluated
     as ``logaddexp``, ``x*log(x)`` as ``xlogy`` (0 at x = 0). Index-level expressions (``Indexed``
-    and ``Sum`` over ``sp.Idx``) are lowered onto ``axes`` (default ``("x", "y", "t")`` when the
-    indices are the discrete ones); see :mod:`ibtheory.codegen._lower` for the axis convention.
+    and ``Sum`` over ``sp.Idx``) are lowered onto ``axes``, which the caller must give in their
+    canonical order (e.g. ``axes=ibtheory.symbolic.DISCRETE_AXES``, i.e. ``("x", "y", "t")``); see
+    :mod:`ibtheory.codegen._lower` for the axis convention.
     A free symbol that is not in ``args`` is refused, naming the symbol.
     """
     if backend not in BACKENDS:
@@ -94,7 +81,7 @@ def generate(
             returns = "tuple1"
     else:
         outputs = {"out": sp.sympify(expr)}
-    axes_t = tuple(axes) if axes is not None else _default_axes(args, list(outputs.values()))
+    axes_t = tuple(axes) if axes is not None else ()
     spec = kernel(name, args, outputs, doc=doc, reference=reference, axes=axes_t, returns="dict" if returns == "dict" else "auto")
     fn = GeneratedFunction(spec, backend)
     if returns == "tuple1":

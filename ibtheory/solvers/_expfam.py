@@ -7,8 +7,11 @@ lambdabar_r(t) = E_{p(y|t)} lambda_r(Y) [theory.md 3.3, DERIVED; SRC:code genIB.
 ``calc_py_t``, ``calc_d_dualib``]. The alternation below is parametrised by the d statistics
 instead of p(y|x): it is deliberately a second, independent route to the dualIB fixed point (the
 plain path is the generated ``dual_ib_step``), and the tests check that both give the same encoder
-trajectory (theory.md 3.7 oracle 2). Like the plain path it iterates in the log domain and stops
-on max_{x,t} |delta p(t|x)| <= tol.
+trajectory (theory.md 3.7 oracle 2). One alternation is the generated kernel
+``expfam_numpy.dual_ib_expfam_step``, composed from :func:`ibtheory.symbolic.dual_ib_expfam_derivation`
+by :mod:`ibtheory.kernels` (the hand-typed step it replaced is kept as a literal oracle in the
+tests). Like the plain path it iterates in the log domain and stops on
+max_{x,t} |delta p(t|x)| <= tol.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
+from .._generated import expfam_numpy
 from ..numeric import (
     as_generator,
     check_beta,
@@ -60,22 +64,6 @@ def expfam_conditional(stats: Any, lambdas: Any) -> np.ndarray:
     return np.exp(logits - logsumexp(logits, axis=1, keepdims=True))
 
 
-def _expfam_step(log_q: np.ndarray, p_x: np.ndarray, stats: np.ndarray, lambdas: np.ndarray, log_z_x: np.ndarray,
-                 beta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    q = np.exp(log_q)
-    p_t = p_x @ q
-    p_x_given_t = (p_x[:, None] * q) / np.maximum(p_t, 1e-300)
-    stats_t = p_x_given_t.T @ stats                                   # A(t) = E_{p(x|t)} A(x)
-    logits_t = -stats_t @ lambdas                                     # (n_t, n_y)
-    log_z_t = logsumexp(logits_t, axis=1)
-    log_p_y_given_t = logits_t - log_z_t[:, None]
-    lambdabar = np.exp(log_p_y_given_t) @ lambdas.T                   # (n_t, d)
-    dist = (stats @ lambdabar.T) - np.sum(lambdabar * stats_t, axis=1)[None, :] + log_z_x[:, None] - log_z_t[None, :]
-    with np.errstate(divide="ignore"):
-        logits = np.log(p_t)[None, :] - beta * dist
-    return logits - logsumexp(logits, axis=1, keepdims=True), p_t, stats_t, log_p_y_given_t
-
-
 def solve_dual_ib_expfam(p_x: Any, stats: Any, lambdas: Any, beta: float, *, n_clusters: int = 2, init: Any = None,
                          seed: Any = 0, tol: float = DEFAULT_TOL, max_iter: int = DEFAULT_MAX_ITER,
                          record: bool = False) -> ExpFamDualIBSolution:
@@ -106,7 +94,8 @@ def solve_dual_ib_expfam(p_x: Any, stats: Any, lambdas: Any, beta: float, *, n_c
     residual, n_iter = np.inf, 0
     p_t = stats_t = log_pyt = np.empty(0)
     for n_iter in range(1, max_iter + 1):  # noqa: B007
-        new, p_t, stats_t, log_pyt = _expfam_step(log_q, px, a, lam, log_z_x, b)
+        step = expfam_numpy.dual_ib_expfam_step(log_q, px, a, lam, log_z_x, b)
+        new, p_t, stats_t, log_pyt = step.log_p_t_given_x, step.p_t, step.stats_t.T, step.log_p_y_given_t.T
         residual = float(np.max(np.abs(np.exp(new) - np.exp(log_q))))
         log_q = new
         if record:

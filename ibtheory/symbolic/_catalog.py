@@ -1,17 +1,25 @@
 """The named derivations that ``ibtheory derive`` knows, rendered into ``derivations/NAME.md``.
 
-Each entry maps a name to ``"module:function"`` returning a :class:`Derivation`. Add one line per
-derivation.
+Each entry maps a name to the function returning its :class:`Derivation` (the functions are
+cached; nothing is derived until one is called). Add one line per derivation.
 """
 
 from __future__ import annotations
 
-DERIVATIONS: dict[str, str] = {
-    "ib": "ibtheory.symbolic._ib:ib_derivation",
-    "dualib": "ibtheory.symbolic._ib:dual_ib_derivation",
-    "dualib-expfam": "ibtheory.symbolic._ib:dual_ib_expfam_derivation",
-    "gaussian-ib": "ibtheory.symbolic._gaussian:gaussian_ib_derivation",
-    "gaussian-dualib": "ibtheory.symbolic._gaussian:gaussian_dual_ib_derivation",
-    "ntk": "ibtheory.symbolic._ntk:ntk_derivation",
-    "ensemble-information": "ibtheory.symbolic._mixture:mixture_information_derivation",
+from collections.abc import Callable
+
+from ._derivation import Derivation
+from ._gaussian import gaussian_dual_ib_derivation, gaussian_ib_derivation
+from ._ib import dual_ib_derivation, dual_ib_expfam_derivation, ib_derivation
+from ._mixture import mixture_information_derivation
+from ._ntk import ntk_derivation
+
+DERIVATIONS: dict[str, Callable[[], Derivation]] = {
+    "ib": ib_derivation,
+    "dualib": dual_ib_derivation,
+    "dualib-expfam": dual_ib_expfam_derivation,
+    "gaussian-ib": gaussian_ib_derivation,
+    "gaussian-dualib": gaussian_dual_ib_derivation,
+    "ntk": ntk_derivation,
+    "ensemble-information": mixture_information_derivation,
 }

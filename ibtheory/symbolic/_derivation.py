@@ -8,6 +8,20 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 
+class DerivationError(ArithmeticError):
+    """A symbolic check made while building a derivation failed: the derivation is wrong.
+
+    Raised instead of ``assert`` so that ``python -O`` cannot skip the checks; an
+    ``ArithmeticError`` so that callers catching that keep working.
+    """
+
+
+def require(condition: object, message: str) -> None:
+    """Raise :class:`DerivationError` with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise DerivationError(message)
+
+
 @dataclass(frozen=True)
 class Step:
     """One named step of a derivation.

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ._derivation import Derivation, Step
+from ._derivation import Derivation, DerivationError, Step
 from ._symbols import beta, n_t, n_x, n_y
 
 GIB_REFERENCE = (
@@ -37,6 +37,10 @@ DUAL_REFERENCE = (
     "Derived here (theory.md 10, open target): the dualIB of Piran, Shwartz-Ziv & Tishby 2020 "
     "(arXiv 2006.04641; theory.md 3.1-3.2) for jointly Gaussian (X, Y)"
 )
+#: public aliases (ibtheory.symbolic), distinct from the discrete dualIB reference
+GAUSSIAN_IB_REFERENCE = GIB_REFERENCE
+GAUSSIAN_DUAL_IB_REFERENCE = DUAL_REFERENCE
+
 MATRIX_COOKBOOK = (
     "Petersen & Pedersen, The Matrix Cookbook (2012), sec. 2.1.2 (d log|M| = tr(M^-1 dM)) and "
     "sec. 2.2 (d M^-1 = -M^-1 dM M^-1), with the chain rule"
@@ -338,7 +342,7 @@ def _explicit_matrix(
 def _check_zero(expr: sp.Expr, what: str) -> None:
     """Raise if ``expr`` does not simplify to 0: each claimed closed form is checked by SymPy."""
     if sp.simplify(expr) != 0:
-        raise AssertionError(f"derivation check failed ({what}): {sp.simplify(expr)} != 0")
+        raise DerivationError(f"derivation check failed ({what}): {sp.simplify(expr)} != 0")
 
 
 def _rho(expr: sp.Expr) -> sp.Expr:
@@ -349,7 +353,7 @@ def _rho(expr: sp.Expr) -> sp.Expr:
 def _solve_one(equation: sp.Expr, unknown: sp.Symbol, what: str) -> sp.Expr:
     sols = sp.solve(equation, unknown, dict=False)
     if len(sols) != 1:
-        raise AssertionError(f"expected one solution for {what}, got {sols}")
+        raise DerivationError(f"expected one solution for {what}, got {sols}")
     return sp.simplify(sols[0])
 
 
@@ -607,7 +611,7 @@ def _gaussian_expectation(expr: sp.Expr, var: sp.Symbol, mean: sp.Expr, sd: sp.E
     density = sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi)
     poly = sp.Poly(sp.expand(expr.subs(var, mean + sd * z)), z)
     if poly.degree() > 2:
-        raise AssertionError(f"expected a polynomial of degree <= 2 in {var}, got {expr}")
+        raise DerivationError(f"expected a polynomial of degree <= 2 in {var}, got {expr}")
     moments = [sp.integrate(z**k * density, (z, -sp.oo, sp.oo)) for k in range(3)]
     return sp.Add(*(coeff * moments[k] for (k,), coeff in poly.terms()))
 

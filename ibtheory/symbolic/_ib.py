@@ -17,7 +17,7 @@ import functools
 
 import sympy as sp
 
-from ._derivation import Derivation, Step
+from ._derivation import Derivation, DerivationError, Step
 from ._functionals import conditional_mutual_information, kl_divergence, total
 from ._rewrite import FoldRule, canonical
 from ._symbols import (
@@ -50,6 +50,8 @@ EXPFAM_REFERENCE = (
     "Piran, Shwartz-Ziv & Tishby 2020, arXiv 2006.04641 (exponential-family results; "
     "theory.md 3.3). Derived here by SymPy."
 )
+#: public alias (ibtheory.symbolic), distinct from the Gaussian dualIB reference
+DUAL_IB_REFERENCE = DUAL_REFERENCE
 
 # Bound variables of the sums (dummy indices over the same ranges as x, y, t) and the entry
 # (x = b, t = a, y = c) we differentiate with respect to.
@@ -155,11 +157,11 @@ def _solve_encoder(stationarity: sp.Expr, distortion: sp.Expr) -> tuple[sp.Expr,
     """
     solutions = sp.solve(sp.Eq(stationarity, 0), p_t_given_x[b, a])
     if len(solutions) != 1:
-        raise ArithmeticError(f"expected one solution for p(t|x), got {solutions}")
+        raise DerivationError(f"expected one solution for p(t|x), got {solutions}")
     solved = solutions[0]
     log_factor = canonical(sp.log(solved) - sp.log(p_t[a]) + beta * distortion, _fold_rules())
     if log_factor.has(a):
-        raise ArithmeticError(f"the factor {log_factor} depends on t; no Boltzmann form")
+        raise DerivationError(f"the factor {log_factor} depends on t; no Boltzmann form")
     weight = p_t[a] * sp.exp(-beta * distortion)
     encoder = weight / total(weight.xreplace({a: tp}), tp)
     return solved, log_factor, encoder
@@ -280,21 +282,21 @@ def _dual_decoder() -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
     )
     solutions = sp.solve(sp.Eq(stationarity, 0), p_y_given_t[c, a])
     if len(solutions) != 1:
-        raise ArithmeticError(f"expected one decoder solution, got {solutions}")
+        raise DerivationError(f"expected one decoder solution, got {solutions}")
     solved = solutions[0]
     # The multiplier enters only as a factor exp(-1 - mu/p(t)) that does not depend on y; the
     # factors that do depend on y form the geometric mean (a Product of exps, written as exp(Sum)).
     factors = sp.Mul.make_args(solved)
     factor = sp.Mul(*[f for f in factors if not f.has(c)])
     if not factor.has(mu[a]) or factor.has(c):
-        raise ArithmeticError(f"decoder solution {solved} is not (y-free factor) x (geometric mean)")
+        raise DerivationError(f"decoder solution {solved} is not (y-free factor) x (geometric mean)")
     geometric = sp.Mul(*[f for f in factors if f.has(c)]).replace(
         lambda e: isinstance(e, sp.Product) and isinstance(e.function, sp.exp),
         lambda e: sp.exp(sp.Sum(e.function.args[0], *e.limits)),
     )
     geometric = geometric.xreplace({x: xp})
     if geometric != sp.exp(total(p_x_given_t[xp, a] * sp.log(p_y_given_x[xp, c]), xp)):
-        raise ArithmeticError(f"unexpected geometric-mean form {geometric}")
+        raise DerivationError(f"unexpected geometric-mean form {geometric}")
     decoder = geometric / total(geometric.xreplace({c: yp}), yp)
     return lagrangian, stationarity, solved, _rename(decoder)
 
@@ -389,6 +391,7 @@ stat_x = sp.IndexedBase("A", real=True)  # A_r(x), [x, r]
 multiplier = sp.IndexedBase("lambda", real=True)  # lambda_r(y), [r, y]
 log_partition_x = sp.IndexedBase("log_Z_x", real=True)  # log Z(x), [x]
 stat_t = sp.IndexedBase("A_t", real=True)  # A_r(t) = sum_x p(x|t) A_r(x), [t, r]
+mean_multiplier = sp.IndexedBase("lambdabar", real=True)  # E_{p(y|t)} lambda_r(Y), [t, r]
 
 
 def _expfam_likelihood(xx: sp.Expr, yy: sp.Expr) -> sp.Expr:
@@ -406,7 +409,8 @@ def dual_ib_expfam_derivation() -> Derivation:
     closed form. A rational counter-example shows the IB decoder (a mixture) leaves the family.
     """
     decoder_eq = dual_ib_derivation().results["decoder"]
-    assert isinstance(decoder_eq, sp.Eq)
+    if not isinstance(decoder_eq, sp.Eq):
+        raise DerivationError("the dualIB derivation's decoder result is not an equation")
     decoder = decoder_eq.rhs
     numerator = sp.fraction(decoder)[0]  # exp(sum_x p(x|t) log p(y|x))
     log_geometric = sp.expand_log(sp.log(numerator), force=True).replace(
@@ -442,12 +446,12 @@ def dual_ib_expfam_derivation() -> Derivation:
     ratio = sp.simplify(sp.powsimp(check / expfam_decoder, force=True))
     normaliser_cancels = ratio == 1 or not ratio.has(y)
     if not normaliser_cancels:
-        raise ArithmeticError(f"the y-free terms do not cancel in the normalisation: ratio {ratio}")
+        raise DerivationError(f"the y-free terms do not cancel in the normalisation: ratio {ratio}")
 
     # Closed-form dual distortion: d(x,t) = sum_y p(y|t) [log p(y|t) - log p(y|x)].
     log_pyt = y_part - sp.log(total(sp.exp(y_part).xreplace({y: yp}), yp))
     log_pyx = -total(multiplier[r, y] * stat_x[x, r], r) - log_partition_x[x]
-    lambda_bar = sp.IndexedBase("lambdabar", real=True)  # E_{p(y|t)} lambda_r(Y), [t, r]
+    lambda_bar = mean_multiplier
     log_partition_t = sp.log(total(sp.exp(y_part).xreplace({y: yp}), yp))
     distortion_terms = sp.expand(log_pyt - log_pyx)
     # sum_y p(y|t) lambda_r(y) = lambdabar_r(t); sum_y p(y|t) = 1.
@@ -455,12 +459,13 @@ def dual_ib_expfam_derivation() -> Derivation:
     closed_check = sp.expand(distortion_terms - (total(multiplier[r, y] * (stat_x[x, r] - stat_t[t, r]), r) + log_partition_x[x] - log_partition_t))
     closed_check = canonical(closed_check, [])
     if closed_check != 0:
-        raise ArithmeticError(f"closed-form distortion differs from the definition by {closed_check}")
+        raise DerivationError(f"closed-form distortion differs from the definition by {closed_check}")
 
     counter = _ib_counter_example()
     results = {
         "decoder": sp.Eq(p_y_given_t[y, t], expfam_decoder),
         "sufficient_statistics": sp.Eq(stat_t[t, r], total(p_x_given_t[x, t] * stat_x[x, r], x)),
+        "mean_multiplier": sp.Eq(lambda_bar[t, r], total(p_y_given_t[y, t] * multiplier[r, y], y)),
         "distortion": closed,
         "normaliser_cancels": sp.true if normaliser_cancels else sp.false,
         "distortion_check": closed_check,

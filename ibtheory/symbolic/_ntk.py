@@ -39,7 +39,7 @@ import functools
 
 import sympy as sp
 
-from ._derivation import Derivation, Step
+from ._derivation import Derivation, Step, require
 from ._symbols import b_std, nngp, ntk, u_pre, v_pre, var1, var2, w_std
 
 ACTIVATIONS = ("relu", "erf")
@@ -182,7 +182,7 @@ def _is_zero(expr: sp.Expr) -> bool:
 def ntk_derivation() -> Derivation:
     """The NNGP/NTK Gaussian expectations for ReLU and erf, their checks, and the layer recursion.
 
-    Symbolic checks made while building (an ``AssertionError`` means the derivation is wrong):
+    Symbolic checks made while building (a :class:`DerivationError` means the derivation is wrong):
     Price's theorem dE/d nngp = Edot for both activations (textbook and stable forms, where det > 0),
     the zero-correlation values, the Gaussian-integral origin of erf's Edot, and the diagonal limits.
     """
@@ -196,30 +196,30 @@ def ntk_derivation() -> Derivation:
     # Price's theorem (Price 1958): for Gaussian (u, v), d E[f(u) g(v)] / d Cov(u, v) = E[f'(u) g'(v)].
     price = {a: sp.diff(text[f"{a}_e"], nngp) - text[f"{a}_edot"] for a in ACTIVATIONS}
     for a, residual in price.items():
-        assert _is_zero(residual), f"Price's theorem fails for {a}: {residual}"
+        require(_is_zero(residual), f"Price's theorem fails for {a}: {residual}")
     # Stable forms on both branches of sign(nngp), where det > 0: same derivative identity.
     for sign in (1, -1):
         for a in ACTIVATIONS:
             residual = sp.diff(_branch(stab[f"{a}_e"], sign), nngp) - _branch(stab[f"{a}_edot"], sign)
-            assert _is_zero(residual), (a, sign)
+            require(_is_zero(residual), f"Price's theorem fails for the stable {a} form on the branch sign(nngp) = {sign}")
     # Zero correlation: E = E[phi(u)] E[phi(v)]; E[relu(u)] = sqrt(var/(2 pi)), E[erf(u)] = 0 (odd).
     relu_mean = sp.integrate(u_pre * sp.exp(-u_pre**2 / (2 * var1)) / sp.sqrt(2 * sp.pi * var1), (u_pre, 0, sp.oo))
     relu_zero = relu_mean * relu_mean.subs(var1, var2)
-    assert _is_zero(text["relu_e"].subs(nngp, 0) - relu_zero)
-    assert _is_zero(stab["relu_e"].subs(nngp, 0) - relu_zero)
-    assert text["erf_e"].subs(nngp, 0) == 0 and stab["erf_e"].subs(nngp, 0) == 0
+    require(_is_zero(text["relu_e"].subs(nngp, 0) - relu_zero), "relu E at zero correlation is not E[relu(u)] E[relu(v)]")
+    require(_is_zero(stab["relu_e"].subs(nngp, 0) - relu_zero), "stable relu E at zero correlation is not E[relu(u)] E[relu(v)]")
+    require(text["erf_e"].subs(nngp, 0) == 0 and stab["erf_e"].subs(nngp, 0) == 0, "erf E at zero correlation is not 0")
     # erf'(u) erf'(v) = (4/pi) exp(-u^2 - v^2): a Gaussian integral, = (4/pi) det(I + 2 Lambda)^(-1/2).
     lam = sp.Matrix([[var1, nngp], [nngp, var2]])
     erf_edot_gauss = 4 / sp.pi / sp.sqrt((sp.eye(2) + 2 * lam).det())
-    assert _is_zero(erf_edot_gauss - text["erf_edot"])
+    require(_is_zero(erf_edot_gauss - text["erf_edot"]), "erf Edot differs from its Gaussian integral")
     # ReLU Edot = P(u > 0, v > 0) = 1/4 + asin(rho)/(2 pi) (Sheppard's orthant probability).
     rho = nngp / sp.sqrt(var1 * var2)
     sheppard = sp.Rational(1, 4) + sp.asin(rho) / (2 * sp.pi)
-    assert _is_zero(sp.expand_trig(sheppard - text["relu_edot"]).rewrite(sp.acos))
+    require(_is_zero(sp.expand_trig(sheppard - text["relu_edot"]).rewrite(sp.acos)), "relu Edot differs from Sheppard's orthant probability")
     # Diagonal limits (theory.md 7.5 oracles 2-3).
-    assert _is_zero(diag["relu_e"] - nngp / 2) and diag["relu_edot"] == sp.Rational(1, 2)
-    assert _is_zero(diag["erf_e"] - 2 / sp.pi * sp.asin(2 * nngp / (1 + 2 * nngp)))
-    assert _is_zero(diag["erf_edot"] - 4 / sp.pi / sp.sqrt(1 + 4 * nngp))
+    require(_is_zero(diag["relu_e"] - nngp / 2) and diag["relu_edot"] == sp.Rational(1, 2), "relu diagonal limits are wrong")
+    require(_is_zero(diag["erf_e"] - 2 / sp.pi * sp.asin(2 * nngp / (1 + 2 * nngp))), "erf diagonal E is wrong")
+    require(_is_zero(diag["erf_edot"] - 4 / sp.pi / sp.sqrt(1 + 4 * nngp)), "erf diagonal Edot is wrong")
     # The stable forms reduce to the diagonal limits at det = 0 exactly.
     # (atan2 -> atan is valid: at det = 0 the second argument is positive; equal derivatives in s
     # and equal values at s = 0 prove equality for all s > 0.)
@@ -229,7 +229,7 @@ def ntk_derivation() -> Derivation:
     }
     for k, v in at_diag.items():
         gap = v - diag[k].subs(nngp, s)
-        assert _is_zero(sp.diff(gap, s)) and gap.subs(s, 0) == 0, k
+        require(_is_zero(sp.diff(gap, s)) and gap.subs(s, 0) == 0, f"stable form {k} does not reduce to its diagonal limit")
 
     definitions = [
         sp.Eq(sp.Symbol("E"), _expectation(relu(u_pre) * relu(v_pre))),

@@ -1,6 +1,6 @@
 """Kernel specifications of the NNGP/NTK recursion and the ensemble dynamics (group ``ntk``).
 
-Every expression comes from :func:`ibtheory.symbolic._ntk.ntk_derivation` (the layer recursion) or
+Every expression comes from :func:`ibtheory.symbolic.ntk_derivation` (the layer recursion) or
 from the eigen-decomposed gradient-flow solution of theory.md 4.1 stated here; nothing else is typed
 by hand. Kernels are elementwise over plain Symbols: the algorithms in :mod:`ibtheory.ntk` call them
 on (n1, n2) blocks with ``var1`` of shape (n1, 1) and ``var2`` of shape (1, n2).
@@ -14,8 +14,8 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1
 
 from ..codegen import KernelSpec, kernel
-from ._ntk import ACTIVATIONS, ntk_derivation
-from ._symbols import b_std, nngp, ntk, ntk_eig, tau, var1, var2, w_std
+from ..symbolic import ACTIVATIONS, ntk_derivation
+from ..symbolic.symbols import b_std, nngp, ntk, ntk_eig, tau, var1, var2, w_std
 
 #: Eigenvalues of the training NTK are floored here before dividing by them: 0 and round-off
 #: negatives (a PSD matrix's eigenvalues computed in float64) then give gain = tau exactly (the

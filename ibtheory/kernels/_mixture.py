@@ -1,6 +1,6 @@
 """Kernel specifications of the Gaussian-mixture bounds and ensemble-information terms (group ``mixture``).
 
-Every expression comes from :func:`ibtheory.symbolic._mixture.mixture_information_derivation`:
+Every expression comes from :func:`ibtheory.symbolic.mixture_information_derivation`:
 its isotropic KL, Bhattacharyya distance, log density, entropy, Gibbs/Bayes log-likelihoods and KL
 to the prior, with the pairwise squared distance in the expanded (matrix-product) form of the
 derivation's "squared distance" step. Nothing is typed by hand here.
@@ -18,16 +18,22 @@ import functools
 
 import sympy as sp
 
-from ..codegen import KernelSpec, kernel
-from . import _mixture as m
-from ._gaussian_kernels import _array_symbol, to_array_nodes
+from ..codegen import KernelSpec, array_symbol, kernel
+from ..symbolic import (
+    KT_REFERENCE,
+    SA_REFERENCE,
+    mixture_information_derivation,
+    squared_distance_expanded,
+)
+from ..symbolic import symbols as m
+from ._gaussian import _array
 
-_REF = m.KT_REFERENCE + "; " + m.SA_REFERENCE + "; ibtheory.symbolic mixture_information_derivation"
+_REF = KT_REFERENCE + "; " + SA_REFERENCE + "; ibtheory.symbolic mixture_information_derivation"
 
 
 def _pairwise_subs(a: sp.IndexedBase) -> dict[sp.Basic, sp.Expr]:
     return {
-        m.sq_dist: m.squared_distance_expanded(a, m.means_col),
+        m.sq_dist: squared_distance_expanded(a, m.means_col),
         m.var_i: m.var_row[m.row],
         m.var_j: m.var_col[m.col],
     }
@@ -41,7 +47,7 @@ def _log_mean_exp(exponent: sp.Expr) -> sp.Expr:
 def pairwise_row_outputs() -> dict[str, sp.Expr]:
     """Per-row terms of the pairwise estimators: log (1/N) sum_j exp(-D(p_i||p_j)) for D = KL and
     D = Bhattacharyya (theory.md 4.3 b), at index level over (i, j, d)."""
-    res = m.mixture_information_derivation().results
+    res = mixture_information_derivation().results
     sub = _pairwise_subs(m.means_row)
     kl = sp.sympify(res["kl"]).subs(sub)
     bd = sp.sympify(res["bhattacharyya"]).subs(sub)
@@ -51,9 +57,9 @@ def pairwise_row_outputs() -> dict[str, sp.Expr]:
 def score_row_outputs() -> dict[str, sp.Expr]:
     """Per-row log-sum-exp of the scores s_ij = ln N(z_i; mu_j, s_j I_k) (theory.md 4.3 a), over all
     j and over the j with log_weight_ij = 0 (leave-one-out: log_weight_ii = -inf)."""
-    res = m.mixture_information_derivation().results
+    res = mixture_information_derivation().results
     sub = {
-        m.sq_dist: m.squared_distance_expanded(m.samples_row, m.means_col),
+        m.sq_dist: squared_distance_expanded(m.samples_row, m.means_col),
         m.var_j: m.var_col[m.col],
     }
     score = sp.sympify(res["log_density"]).subs(sub)
@@ -65,7 +71,7 @@ def score_row_outputs() -> dict[str, sp.Expr]:
 @functools.lru_cache(maxsize=1)
 def kernel_specs() -> list[KernelSpec]:
     """The ``mixture`` kernel group."""
-    res = m.mixture_information_derivation().results
+    res = mixture_information_derivation().results
     return [
         kernel(
             "mixture_pairwise_rows",
@@ -119,8 +125,8 @@ def kernel_specs() -> list[KernelSpec]:
         ),
         kernel(
             "bayes_log_likelihood",
-            [_array_symbol(m.pred_cov), _array_symbol(m.resid_vec), m.n_points],
-            {"log_likelihood": to_array_nodes(res["bayes"])},
+            [array_symbol(m.pred_cov), array_symbol(m.resid_vec), m.n_points],
+            {"log_likelihood": _array(res["bayes"])},
             doc=(
                 "ln N(y; mu, Sigma + nu I) of the ensemble predictive for one output over n points "
                 "jointly: predictive_cov = Sigma + nu I (..., n, n), residual_vec = y - mu (..., n, 1), "
@@ -130,8 +136,8 @@ def kernel_specs() -> list[KernelSpec]:
         ),
         kernel(
             "gaussian_kl_to_prior",
-            [_array_symbol(m.cov_post), _array_symbol(m.cov_prior), _array_symbol(m.mean_diff), m.n_points],
-            {"kl": to_array_nodes(res["kl_to_prior"])},
+            [array_symbol(m.cov_post), array_symbol(m.cov_prior), array_symbol(m.mean_diff), m.n_points],
+            {"kl": _array(res["kl_to_prior"])},
             doc=(
                 "KL(N(mu_t, Sigma_t) || N(mu_0, Sigma_0)) over n points for one output: cov_post, "
                 "cov_prior (..., n, n) positive definite, mean_diff = mu_t - mu_0 (..., n, 1); returns (...)."

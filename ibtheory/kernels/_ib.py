@@ -24,9 +24,9 @@ import functools
 
 import sympy as sp
 
-from ..codegen import KernelSpec, kernel
-from ..codegen._lower import stabilise
-from ._symbols import (
+from ..codegen import KernelSpec, kernel, stabilise
+from ..symbolic import dual_ib_derivation, ib_derivation
+from ..symbolic.symbols import (
     DISCRETE_AXES,
     beta,
     log_p_t_given_x,
@@ -215,8 +215,6 @@ def _point_spec(name: str, results: dict, ib: dict, method: str, reference: str)
 
 @functools.cache
 def _specs() -> tuple[KernelSpec, ...]:
-    from ._ib import dual_ib_derivation, ib_derivation
-
     ib = dict(ib_derivation().results)
     dual = dict(dual_ib_derivation().results)
     return (
@@ -229,5 +227,5 @@ def _specs() -> tuple[KernelSpec, ...]:
 
 
 def kernel_specs() -> list[KernelSpec]:
-    """The ``ib`` kernel group (see :mod:`ibtheory.codegen._registry`)."""
+    """The ``ib`` kernel group (see :data:`ibtheory.kernels.KERNEL_GROUPS`)."""
     return list(_specs())

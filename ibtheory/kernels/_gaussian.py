@@ -2,7 +2,8 @@
 
 Matrix-level results (``LogDet``, ``Trace``, matrix products and inverses of ``MatrixSymbol``s) are
 *translated* into the code generator's batched matrix heads (:class:`LogDetPD`, :class:`CholSolve`,
-:class:`BMatMul`, :class:`MT`, :class:`BTrace`) by :func:`to_array_nodes`; per-direction results
+:class:`BMatMul`, :class:`MT`, :class:`BTrace`) by :func:`ibtheory.codegen.to_array_nodes`, with
+the symbolic layer's ``LogDet`` mapped onto ``LogDetPD`` here (:data:`MATRIX_HEADS`); per-direction results
 are composed (the optimal signal-to-noise ratio clipped at 0, i.e. the unused directions below
 their critical beta, substituted into the per-direction informations). Nothing here is typed by
 hand except that clipping, which is the derivation's "critical-beta" step.
@@ -14,71 +15,34 @@ per-direction arguments broadcast elementwise.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import sympy as sp
 
-from ..codegen import KernelSpec, kernel
-from ..codegen.nodes import MT, BMatMul, BTrace, CholSolve, LogDetPD
-from . import _gaussian as g
-from ._symbols import beta
+from ..codegen import KernelSpec, array_symbol, kernel, to_array_nodes
+from ..codegen.nodes import LogDetPD
+from ..symbolic import (
+    EQ_WOODBURY_POSTERIOR,
+    GAUSSIAN_DUAL_IB_REFERENCE,
+    GAUSSIAN_IB_REFERENCE,
+    LogDet,
+    gaussian_dual_ib_derivation,
+    gaussian_ib_derivation,
+)
+from ..symbolic import symbols as g
+from ..symbolic.symbols import beta
 
-_GIB = g.GIB_REFERENCE + "; derived in ibtheory.symbolic.gaussian_ib_derivation"
-_DUAL = g.DUAL_REFERENCE + "; ibtheory.symbolic.gaussian_dual_ib_derivation"
-
-
-def _array_symbol(m: sp.MatrixSymbol) -> sp.Symbol:
-    return sp.Symbol(m.name, real=True)
-
-
-def to_array_nodes(expr: sp.Basic) -> sp.Expr:
-    """Translate a matrix-level SymPy expression into batched array heads for code generation.
-
-    ``MatrixSymbol`` -> plain ``Symbol`` of the same name (an ``(..., n, m)`` array), ``MatMul`` ->
-    nested :class:`BMatMul` (an ``Inverse(S)`` factor becomes ``CholSolve(S, rest)``, and a trailing
-    one ``MT(CholSolve(S, MT(left)))``, valid because every inverted matrix here is symmetric
-    positive definite), ``Transpose`` -> :class:`MT`, ``LogDet`` -> :class:`LogDetPD`, ``Trace`` ->
-    :class:`BTrace`. Raises ``ValueError`` on anything else (e.g. a bare identity, whose size an
-    elementwise kernel cannot know).
-    """
-    if isinstance(expr, sp.MatrixSymbol):
-        return _array_symbol(expr)
-    if isinstance(expr, g.LogDet):
-        return LogDetPD(to_array_nodes(expr.args[0]))
-    if isinstance(expr, sp.Trace):
-        return BTrace(to_array_nodes(expr.arg))
-    if isinstance(expr, sp.Transpose):
-        return MT(to_array_nodes(expr.arg))
-    if isinstance(expr, sp.MatAdd):
-        return sp.Add(*(to_array_nodes(a) for a in expr.args))
-    if isinstance(expr, sp.MatMul):
-        coeff, factors = expr.as_coeff_matrices()
-        return coeff * _matmul_chain(list(factors))
-    if isinstance(expr, sp.MatrixExpr):
-        raise ValueError(f"cannot translate the matrix expression {expr} ({type(expr).__name__})")
-    if expr.args:
-        return expr.func(*(to_array_nodes(a) for a in expr.args))
-    return expr
+_GIB = GAUSSIAN_IB_REFERENCE + "; derived in ibtheory.symbolic.gaussian_ib_derivation"
+_DUAL = GAUSSIAN_DUAL_IB_REFERENCE + "; ibtheory.symbolic.gaussian_dual_ib_derivation"
 
 
-def _matmul_chain(factors: list[sp.MatrixExpr]) -> sp.Expr:
-    out: sp.Expr | None = None
-    k = 0
-    while k < len(factors):
-        f = factors[k]
-        if isinstance(f, sp.Inverse):
-            inner = to_array_nodes(f.arg)
-            if k + 1 < len(factors):
-                rest = _matmul_chain(factors[k + 1 :])
-                solved = CholSolve(inner, rest)
-                return solved if out is None else BMatMul(out, solved)
-            if out is None:
-                raise ValueError("a bare inverse cannot be generated; multiply it by something")
-            return MT(CholSolve(inner, MT(out)))
-        term = to_array_nodes(f)
-        out = term if out is None else BMatMul(out, term)
-        k += 1
-    assert out is not None
-    return out
+#: the derivations' inert log-determinant head, lowered by Cholesky
+MATRIX_HEADS: dict[type, Callable[..., sp.Expr]] = {LogDet: LogDetPD}
+
+
+def _array(expr: sp.Basic) -> sp.Expr:
+    """A matrix-level result as batched array heads (:func:`ibtheory.codegen.to_array_nodes`)."""
+    return to_array_nodes(expr, MATRIX_HEADS)
 
 
 def _direction_outputs(results: dict) -> dict[str, sp.Expr]:
@@ -93,18 +57,18 @@ def _direction_outputs(results: dict) -> dict[str, sp.Expr]:
 
 
 def _matrix_specs(gib: dict, dual: dict) -> list[KernelSpec]:
-    a, sx, sxy_ = (_array_symbol(m) for m in (g.projection, g.cov_x, g.cov_x_given_y))
-    noise, weight = _array_symbol(g.cov_noise), _array_symbol(g.distortion_weight)
+    a, sx, sxy_ = (array_symbol(m) for m in (g.projection, g.cov_x, g.cov_x_given_y))
+    noise, weight = array_symbol(g.cov_noise), array_symbol(g.distortion_weight)
     # E d = (1/2) tr(W Sigma_{x|t}); Sigma_{x|t} in its Woodbury (covariance) form so that only
     # SPD solves appear; the equality with the derivation's information form is tested.
-    post = g.EQ_WOODBURY_POSTERIOR.lhs(g.projection, g.cov_x, g.cov_noise)
+    post = EQ_WOODBURY_POSTERIOR.lhs(g.projection, g.cov_x, g.cov_noise)
     expected = sp.Trace(g.distortion_weight * post) / 2
-    i_xt_matrix = to_array_nodes(gib["i_xt"])
+    i_xt_matrix = _array(gib["i_xt"])
     return [
         kernel(
             "gaussian_channel_information",
             [a, sx, sxy_, noise],
-            {"i_xt": i_xt_matrix, "i_ty": to_array_nodes(gib["i_ty"])},
+            {"i_xt": i_xt_matrix, "i_ty": _array(gib["i_ty"])},
             doc=(
                 "I(T;X) and I(T;Y) in nats of the linear Gaussian channel T = A X + xi, xi ~ N(0, "
                 "cov_noise), as half log-determinant ratios (Cholesky). projection (..., n_t, n_x), "
@@ -115,7 +79,7 @@ def _matrix_specs(gib: dict, dual: dict) -> list[KernelSpec]:
         kernel(
             "gaussian_ib_lagrangian",
             [a, sx, sxy_, noise, beta],
-            {"objective": to_array_nodes(gib["lagrangian"])},
+            {"objective": _array(gib["lagrangian"])},
             doc="The Gaussian IB Lagrangian L(A) = I(T;X) - beta I(T;Y) in nats; shapes as gaussian_channel_information, beta (...).",
             reference=_GIB,
         ),
@@ -124,8 +88,8 @@ def _matrix_specs(gib: dict, dual: dict) -> list[KernelSpec]:
             [a, sx, noise, weight, beta],
             {
                 "i_xt": i_xt_matrix,
-                "expected_distortion": to_array_nodes(expected),
-                "objective": i_xt_matrix + beta * to_array_nodes(expected),
+                "expected_distortion": _array(expected),
+                "objective": i_xt_matrix + beta * _array(expected),
             },
             doc=(
                 "The Gaussian dualIB functional F(A) = I(X;T) + beta E[d_dual] in nats, with "
@@ -137,7 +101,7 @@ def _matrix_specs(gib: dict, dual: dict) -> list[KernelSpec]:
         kernel(
             "gaussian_mutual_information",
             [sx, sxy_],
-            {"i_xy": to_array_nodes(gib["i_xy"])},
+            {"i_xy": _array(gib["i_xy"])},
             doc="I(X;Y) = (1/2)[log|cov_x| - log|cov_x_given_y|] in nats; (..., n_x, n_x) -> (...).",
             reference=_GIB,
         ),
@@ -193,11 +157,11 @@ def _direction_specs(gib: dict, dual: dict) -> list[KernelSpec]:
 
 @functools.cache
 def _specs() -> tuple[KernelSpec, ...]:
-    gib = dict(g.gaussian_ib_derivation().results)
-    dual = dict(g.gaussian_dual_ib_derivation().results)
+    gib = dict(gaussian_ib_derivation().results)
+    dual = dict(gaussian_dual_ib_derivation().results)
     return (*_matrix_specs(gib, dual), *_direction_specs(gib, dual))
 
 
 def kernel_specs() -> list[KernelSpec]:
-    """The ``gaussian`` kernel group (see :mod:`ibtheory.codegen._registry`)."""
+    """The ``gaussian`` kernel group (see :data:`ibtheory.kernels.KERNEL_GROUPS`)."""
     return list(_specs())

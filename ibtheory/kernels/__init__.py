@@ -1,0 +1,18 @@
+"""Kernel specifications: which derivation result becomes which generated kernel.
+
+The only layer that imports both :mod:`ibtheory.symbolic` (the derivations) and
+:mod:`ibtheory.codegen` (lowering and printing). Each private module composes one family's
+derivation results into :class:`ibtheory.codegen.KernelSpec` objects (arguments, index axes,
+named outputs, numerical floors, documentation); :data:`KERNEL_GROUPS` names them, and
+:func:`build` / :func:`render_group` write or check ``ibtheory/_generated/GROUP_{numpy,torch}.py``.
+Algorithms never import this package: they use the committed generated modules.
+"""
+
+from ._build import build as build
+from ._build import group_specs as group_specs
+from ._build import render_group as render_group
+from ._expfam import expfam_step_outputs as expfam_step_outputs
+from ._ib import LABEL_FLOOR as LABEL_FLOOR
+from ._ib import MASS_FLOOR as MASS_FLOOR
+from ._ntk import EIG_FLOOR as EIG_FLOOR
+from ._registry import KERNEL_GROUPS as KERNEL_GROUPS
