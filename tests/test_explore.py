@@ -213,3 +213,30 @@ def test_gaussian_and_ntk_summaries(gaussian_covs):
 def test_summary_refuses_unknown_objects():
     with pytest.raises(TypeError, match="no HTML summary for dict"):
         display.repr_html({})
+
+
+def test_ntk_dynamics_summaries_state_sizes_and_units():
+    from ibtheory.ntk import ensemble_information, ensemble_prediction
+
+    x = np.random.default_rng(0).normal(size=(8, 3))
+    labels = np.arange(8) % 2
+    y = np.eye(2)[labels]
+    arch = dict(depth=1, activation="relu", w_std=1.5, b_std=0.1, learning_rate=0.5)
+    pred = ensemble_prediction(x, y, None, [0.0, 10.0, np.inf], **arch)
+    html = display.repr_html(pred)
+    assert "8 inputs x 2 outputs (training set)" in html and display.KERNEL_UNITS in html
+    info = ensemble_information(x, y, x, labels, [0.0, 10.0], units="bits", **arch)
+    html = display.repr_html(info)
+    assert f"{info.i_xz_lower[-1]:.4g} … {info.i_xz_upper[-1]:.4g} bits" in html
+    assert "8 train, 8 eval, 2 outputs" in html
+
+
+def test_finite_ensemble_summary_draws_the_training_loss():
+    pytest.importorskip("torch")
+    from ibtheory.ntk import finite_ensemble
+
+    x = np.random.default_rng(0).normal(size=(6, 3))
+    fe = finite_ensemble(x, np.sin(x[:, :1]), None, [0.0, 5.0], n_networks=3, width=8, depth=1,
+                         w_std=1.5, b_std=0.1, learning_rate=0.5, seed=0)
+    html = display.repr_html(fe)
+    assert "3 of width 8 (seed 0)" in html and "<img" in html
