@@ -268,6 +268,7 @@ def test_double_click_opens_a_notebook(lab, browser):
         item.wait_for(timeout=OPEN_S * 1000)
         item.dblclick()
         _assert_opened_as_notebook(page, name)
+        page.wait_for_selector("#jp-main-dock-panel .jp-NotebookPanel .jp-Cell", timeout=OPEN_S * 1000)
         page.screenshot(path=str(_screenshot_dir(work) / "double_click.png"))
     finally:
         page.close()
