@@ -78,7 +78,8 @@ def lambdify_comparison(n_x: int, n_y: int, n_t: int, rng: np.random.Generator) 
     expr = expr.subs({s.n_x: n_x, s.n_y: n_y, s.n_t: n_t})
     arrays = [s.log_p_t_given_x, s.p_x, s.p_y_given_x]
     # the stability heads print as scipy.special.xlogy etc.; give lambdify that namespace
-    fn = sp.lambdify([*arrays, s.beta, s.x, s.t], expr, modules=[{"scipy": scipy}, "numpy"])
+    # (XLogY prints as the runtime's _xlogy since codegen revision 5: scipy's xlogy has its values)
+    fn = sp.lambdify([*arrays, s.beta, s.x, s.t], expr, modules=[{"scipy": scipy, "_xlogy": scipy.special.xlogy}, "numpy"])
     p = rng.dirichlet(np.ones(n_x * n_y)).reshape(n_x, n_y)
     p_x = p.sum(1)
     args = (np.log(rng.dirichlet(np.ones(n_t), size=n_x)), p_x, p / p_x[:, None], 2.0)
