@@ -58,7 +58,7 @@ def main() -> None:
     b = np.linalg.solve(sx, sxy).T
     w = b.T @ np.linalg.solve(sy - b @ sxy, b)
     closed = gaussian_dual_ib(sx, sxy, sy, [beta]).projections[0]
-    f_closed = float(gaussian_numpy.gaussian_dual_ib_functional(closed, sx, np.eye(n), w, beta)[2])
+    f_closed = float(gaussian_numpy.gaussian_dual_ib_functional(closed, sx, np.eye(n), w, beta).objective)
     args_t = (torch.tensor(sx), torch.eye(n, dtype=torch.float64), torch.tensor(w), beta)
     result = {}
 
@@ -68,13 +68,13 @@ def main() -> None:
 
         def closure():
             opt.zero_grad()
-            obj = gaussian_torch.gaussian_dual_ib_functional(a, *args_t)[2]
+            obj = gaussian_torch.gaussian_dual_ib_functional(a, *args_t).objective
             obj.backward()
             return obj
 
         for _ in range(5):
             opt.step(closure)
-        result["f"] = float(gaussian_torch.gaussian_dual_ib_functional(a.detach(), *args_t)[2])
+        result["f"] = float(gaussian_torch.gaussian_dual_ib_functional(a.detach(), *args_t).objective)
 
     t_opt = timeit(minimise, max(1, repeats // 2))
     rows = [

@@ -148,7 +148,7 @@ def _autograd_split_jacobian(method, p_x, p_y_given_x, p_t_given_x, t, beta):
         la[idx] = la[idx] + torch.nn.functional.logsigmoid(s)
         lb[idx] = lb[idx] + torch.nn.functional.logsigmoid(-s)
         log_q = torch.cat([la[:, None], lb[:, None], log_all[:, rest]], dim=1)
-        new = step(log_q, px, pyx, torch.tensor(beta, dtype=torch.float64))[2]
+        new = step(log_q, px, pyx, torch.tensor(beta, dtype=torch.float64)).log_p_t_given_x
         return (new[:, 0] - new[:, 1])[idx]
 
     return torch.autograd.functional.jacobian(split_map, torch.zeros(members.size, dtype=torch.float64)).numpy()

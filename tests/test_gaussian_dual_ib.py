@@ -97,14 +97,15 @@ def test_autograd_minimisation_of_the_dual_functional_reaches_the_closed_form(be
     sx, sxy, sy = oracle_problem()
     w, _, _ = distortion_weight(sx, sxy, sy)
     res = gaussian_dual_ib(sx, sxy, sy, [beta])
-    _, _, closed = kn.gaussian_dual_ib_functional(res.projections[0], sx, np.eye(3), w, beta)
+    closed = kn.gaussian_dual_ib_functional(res.projections[0], sx, np.eye(3), w, beta).objective
     cxy = sx - sxy @ np.linalg.solve(sy, sxy.T)
     for seed in range(3):
         a = _minimise_dual(sx, w, beta, seed)
-        _, _, found = kn.gaussian_dual_ib_functional(a, sx, np.eye(3), w, beta)
+        found = kn.gaussian_dual_ib_functional(a, sx, np.eye(3), w, beta).objective
         assert found >= closed - AUTOGRAD_VALUE_ATOL  # nothing beats the closed form
         assert found == pytest.approx(closed, abs=AUTOGRAD_VALUE_ATOL)
-        ixt, ity = kn.gaussian_channel_information(a, sx, cxy, np.eye(3))
+        info = kn.gaussian_channel_information(a, sx, cxy, np.eye(3))
+        ixt, ity = info.i_xt, info.i_ty
         assert ixt == pytest.approx(res.i_xt[0], abs=AUTOGRAD_INFO_ATOL)
         assert ity == pytest.approx(res.i_ty[0], abs=AUTOGRAD_INFO_ATOL)
 
@@ -116,8 +117,8 @@ def test_autograd_finds_gib_optimum_is_not_dual_optimum():
     beta = 5.0
     a_dual = gaussian_dual_ib(sx, sxy, sy, [beta]).projections[0]
     a_gib = gaussian_ib(sx, sxy, sy, [beta]).projections[0]
-    _, _, f_dual = kn.gaussian_dual_ib_functional(a_dual, sx, np.eye(3), w, beta)
-    _, _, f_gib = kn.gaussian_dual_ib_functional(a_gib, sx, np.eye(3), w, beta)
+    f_dual = kn.gaussian_dual_ib_functional(a_dual, sx, np.eye(3), w, beta).objective
+    f_gib = kn.gaussian_dual_ib_functional(a_gib, sx, np.eye(3), w, beta).objective
     assert f_gib > f_dual + 1e-3
 
 
@@ -170,7 +171,7 @@ def test_expected_dual_distortion_kernel_matches_monte_carlo():
     w, b, cyx = distortion_weight(sx, sxy, sy)
     rng = np.random.default_rng(7)
     a = rng.normal(size=(2, 3))  # any linear encoder, n_t = 2
-    _, exact, _ = kn.gaussian_dual_ib_functional(a, sx, np.eye(2), w, 1.0)
+    exact = kn.gaussian_dual_ib_functional(a, sx, np.eye(2), w, 1.0).expected_distortion
     n = 200_000
     x = rng.multivariate_normal(np.zeros(3), sx, size=n)
     t = x @ a.T + rng.normal(size=(n, 2))
@@ -186,7 +187,7 @@ def test_optimal_expected_distortion_is_reverse_water_filling():
     w, _, _ = distortion_weight(sx, sxy, sy)
     for beta in [0.3, 1.0, 4.0, 50.0]:
         res = gaussian_dual_ib(sx, sxy, sy, [beta])
-        _, dist, _ = kn.gaussian_dual_ib_functional(res.projections[0], sx, np.eye(3), w, beta)
+        dist = kn.gaussian_dual_ib_functional(res.projections[0], sx, np.eye(3), w, beta).expected_distortion
         lam = res.eigenvalues
         per_direction_variance = (1 - lam) / lam  # eigenvalues of Sigma_x W
         np.testing.assert_allclose(np.sort(np.linalg.eigvals(sx @ w).real), np.sort(per_direction_variance), atol=1e-12)
@@ -236,8 +237,8 @@ def test_ib_and_dual_expected_distortions_are_logdet_and_trace_of_the_same_matri
     rng = np.random.default_rng(11)
     for n_t in (1, 2, 3):
         a = rng.normal(size=(n_t, 3)) * rng.uniform(0.1, 3)
-        _, d_dual, _ = kn.gaussian_dual_ib_functional(a, sx, np.eye(n_t), w, 1.0)
-        _, i_ty = kn.gaussian_channel_information(a, sx, cxy, np.eye(n_t))
+        d_dual = kn.gaussian_dual_ib_functional(a, sx, np.eye(n_t), w, 1.0).expected_distortion
+        i_ty = kn.gaussian_channel_information(a, sx, cxy, np.eye(n_t)).i_ty
         post = np.linalg.inv(np.linalg.inv(sx) + a.T @ a)
         chol = np.linalg.cholesky(cyx)
         m = np.linalg.solve(chol, b @ post @ b.T) @ np.linalg.inv(chol).T

@@ -56,9 +56,9 @@ def test_relu_step_keeps_pi_minus_theta_accurate_near_antipodal_pairs():
 
     for k in (4, 10, 20, 26):
         nngp = -(1.0 - 2.0**-k)
-        nngp_next, ntk_next = relu_dense_step(np.array(nngp), np.array(1.0), 1.0, 1.0, 1.0, 0.0)
+        out = relu_dense_step(np.array(nngp), np.array(1.0), 1.0, 1.0, 1.0, 0.0)
         _, edot = gaussian_expectations("relu", 1.0, 1.0, nngp)
-        assert abs(float(ntk_next - nngp_next) - float(edot)) <= 16 * 2.2e-16 * float(edot), k
+        assert abs(float(out.ntk - out.nngp) - float(edot)) <= 16 * 2.2e-16 * float(edot), k
 
 
 def test_relu_sqrt2_diagonal_identities():

@@ -179,7 +179,8 @@ def _solve(method: str, cov_x: Any, cov_xy: Any, cov_y: Any, betas: Any, units: 
         direction, critical = k.gaussian_ib_direction, k.gaussian_ib_critical_beta
     else:
         direction, critical = k.gaussian_dual_ib_direction, k.gaussian_dual_ib_critical_beta
-    _snr, alphas, i_xt_dir, i_ty_dir = direction(spec.eigenvalues, spec.rho_sq, one, b)
+    per_direction = direction(spec.eigenvalues, spec.rho_sq, one, b)  # each (n_b, n_x)
+    alphas = per_direction.alpha
     crit = critical(spec.eigenvalues, spec.rho_sq)
     i_xy = k.gaussian_direction_mutual_information(spec.eigenvalues).sum()
     scale = 1.0 / math.log(2.0) if units == "bits" else 1.0
@@ -192,8 +193,8 @@ def _solve(method: str, cov_x: Any, cov_xy: Any, cov_y: Any, betas: Any, units: 
         eigenvectors=spec.eigenvectors,
         projections=alphas[:, :, None] * spec.eigenvectors[None, :, :],
         alphas=alphas,
-        i_xt=i_xt_dir.sum(-1) * scale,
-        i_ty=i_ty_dir.sum(-1) * scale,
+        i_xt=per_direction.i_xt.sum(-1) * scale,
+        i_ty=per_direction.i_ty.sum(-1) * scale,
         i_xy=i_xy * scale,
         units=units,
         backend=be.name,

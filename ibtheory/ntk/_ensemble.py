@@ -188,7 +188,8 @@ def ensemble_prediction(
             "pass diag_reg > 0 (e.g. 1e-8) or remove the duplicates"
         )
     tau = ts * lr / (n * k_out)
-    gain, growth, decay = gen.ensemble_factors(lam[None, :], tau[:, None])  # each (n_times, n)
+    factors = gen.ensemble_factors(lam[None, :], tau[:, None])  # each (n_times, n)
+    gain, growth, decay = factors.gain, factors.growth, factors.decay
     y_rot = u.T @ y  # (n, k)
     k_rot = u.T @ k_tt @ u  # (n, n)
     n_t = ts.size

@@ -132,14 +132,13 @@ def check_depth(depth: Any) -> int:
     return check_int(depth, "depth", minimum=0)
 
 
-def _diag_recursion(gen: Any, sq_norms: Any, depth: int, activation: str, w: float, b: float) -> list[tuple[Any, Any]]:
-    """(nngp, ntk) of the entries x = x' after the input layer and after each hidden step."""
+def _diag_recursion(gen: Any, sq_norms: Any, depth: int, activation: str, w: float, b: float) -> list[Any]:
+    """The kernels (fields ``nngp``, ``ntk``) of the entries x = x' after the input layer and after
+    each hidden step."""
     step_diag = getattr(gen, f"{activation}_dense_step_diag")
-    nngp, ntk = gen.ntk_input_layer(sq_norms, w, b)
-    out = [(nngp, ntk)]
+    out = [gen.ntk_input_layer(sq_norms, w, b)]
     for _ in range(depth):
-        nngp, ntk = step_diag(nngp, ntk, w, b)
-        out.append((nngp, ntk))
+        out.append(step_diag(out[-1].nngp, out[-1].ntk, w, b))
     return out
 
 
@@ -203,20 +202,22 @@ def _block_plan(
         def exact_diagonal(nngp: Any, ntk: Any, stage: int) -> None:
             # Entries x = x' take the diagonal recursion's values (module docstring).
             if on_diag:
-                be.fill_diagonal(nngp, diag1[stage][0][rows])
-                be.fill_diagonal(ntk, diag1[stage][1][rows])
+                be.fill_diagonal(nngp, diag1[stage].nngp[rows])
+                be.fill_diagonal(ntk, diag1[stage].ntk[rows])
             if dups is not None:
                 src, bi, bj = dups
-                nngp[bi, bj] = diag1[stage][0][src]
-                ntk[bi, bj] = diag1[stage][1][src]
+                nngp[bi, bj] = diag1[stage].nngp[src]
+                ntk[bi, bj] = diag1[stage].ntk[src]
 
         k0 = (xa[rows] @ xb[cols].T) / d
-        nngp, ntk = gen.ntk_input_layer(k0, w, b)
+        layer_out = gen.ntk_input_layer(k0, w, b)
+        nngp, ntk = layer_out.nngp, layer_out.ntk
         exact_diagonal(nngp, ntk, 0)
         for layer in range(depth):
-            v1 = diag1[layer][0][rows][:, None]
-            v2 = diag2[layer][0][cols][None, :]
-            nngp, ntk = step(nngp, ntk, v1, v2, w, b, work=work)
+            v1 = diag1[layer].nngp[rows][:, None]
+            v2 = diag2[layer].nngp[cols][None, :]
+            layer_out = step(nngp, ntk, v1, v2, w, b, work=work)
+            nngp, ntk = layer_out.nngp, layer_out.ntk
             exact_diagonal(nngp, ntk, layer + 1)
         if on_diag:
             nngp, ntk = _symmetrise(be, nngp), _symmetrise(be, ntk)

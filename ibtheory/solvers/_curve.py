@@ -168,7 +168,7 @@ class _Annealer:
             out.append((q, float(point_objective(point, beta))))
         return out
 
-    def compact(self, q: np.ndarray) -> tuple[np.ndarray, tuple]:
+    def compact(self, q: np.ndarray) -> tuple[np.ndarray, Any]:
         """The compacted encoder and its generated point summary (p(t), decoder, I(X;T), I(T;Y), slope)."""
         point = self.point(self.p_x, self.p_y_given_x, q)
         out = compact(q, self.p_x, self.p_y_given_x, self.method, MASS_TOL, MERGE_TOL, point)
@@ -385,7 +385,7 @@ def _polish(ann: _Annealer, betas_sorted: np.ndarray, chosen: list[np.ndarray], 
     return list(encoders), list(points), n_iter, residual
 
 
-def _fast_sweep(ann: _Annealer, q_start: np.ndarray, betas_sorted: np.ndarray) -> tuple[list[np.ndarray], list[tuple], np.ndarray, np.ndarray]:
+def _fast_sweep(ann: _Annealer, q_start: np.ndarray, betas_sorted: np.ndarray) -> tuple[list[np.ndarray], list[Any], np.ndarray, np.ndarray]:
     """effort="fast": the reverse sweep from ``q_start`` at the largest beta down, each beta
     warm-started from the one above, stopped at FAST_TOL / FAST_OBJ_TOL / FAST_MAX_ITER and compacted.
 
@@ -395,7 +395,7 @@ def _fast_sweep(ann: _Annealer, q_start: np.ndarray, betas_sorted: np.ndarray) -
     """
     be, n_b = ann.be, betas_sorted.size
     encoders: list[np.ndarray] = [q_start] * n_b
-    points: list[tuple] = [()] * n_b
+    points: list[Any] = [None] * n_b
     n_iter, residual = np.zeros(n_b, dtype=np.int64), np.zeros(n_b)
     q, point = ann.compact(q_start)
     for k in range(n_b - 1, -1, -1):
@@ -412,8 +412,8 @@ def _finish(ann: _Annealer, encoders: list[np.ndarray], points: list[Any], betas
             n_iter: np.ndarray, residual: np.ndarray, tol: float, opts: _CurveOptions) -> IBCurve:
     """The reported quantities of the chosen encoders (from their point summaries,
     :meth:`_Annealer.compact`), and the located global transitions (phase 4)."""
-    i_xt = np.maximum(np.array([float(v[2]) for v in points]), 0.0)
-    i_ty = np.maximum(np.array([float(v[3]) for v in points]), 0.0)
+    i_xt = np.maximum(np.array([float(v.i_xt) for v in points]), 0.0)
+    i_ty = np.maximum(np.array([float(v.i_ty) for v in points]), 0.0)
     objective = np.array([float(point_objective(v, beta)) for v, beta in zip(points, betas_sorted, strict=True)])
     counts = np.array([q.shape[1] for q in encoders], dtype=np.int64)
     trans, trans_k = _locate_transitions(ann, encoders, betas_sorted, opts) if opts.locate_transitions else ([], [])

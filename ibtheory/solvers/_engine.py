@@ -38,10 +38,10 @@ def point_kernel(kernels: Any, method: str) -> Any:
     return kernels.ib_point if method == "ib" else kernels.dual_ib_point
 
 
-def point_objective(point: tuple, beta: Any) -> Any:
+def point_objective(point: Any, beta: Any) -> Any:
     """The objective at ``beta`` from a :func:`point_kernel` summary: i_xt + beta * slope (the
     objective is affine in beta at a fixed encoder)."""
-    return point[2] + beta * point[4]
+    return point.i_xt + beta * point.slope
 
 
 def _extrapolate(be: ArrayBackend, x0: Any, x1: Any, x2: Any) -> Any:
@@ -108,15 +108,15 @@ def iterate(
         idx = be.index(active)
         x0 = log_q if full else log_q[idx]
         b = beta if full else beta[idx]
-        _, _, x1 = step(x0, p_x, p_y_given_x, b)
+        x1 = step(x0, p_x, p_y_given_x, b).log_p_t_given_x
         done = np.zeros(active.size, dtype=bool)
         if not (accelerate and max_iter - n_iter[active[0]] >= 3):
             res = max_change(be, x1, x0)
             new, steps = x1, 1
         else:
-            _, _, x2 = step(x1, p_x, p_y_given_x, b)
+            x2 = step(x1, p_x, p_y_given_x, b).log_p_t_given_x
             xe = _extrapolate(be, x0, x1, x2)
-            _, _, x3 = step(xe, p_x, p_y_given_x, b)
+            x3 = step(xe, p_x, p_y_given_x, b).log_p_t_given_x
             # both objectives in one call (the kernel's fixed cost dominates on small problems)
             both = be.to_numpy(objective(p_x, p_y_given_x, be.xp.exp(be.concat([x2, x3])), be.concat([b, b])))
             obj2, obj3 = both[: x2.shape[0]], both[x2.shape[0] :]
@@ -145,7 +145,7 @@ def iterate(
 
 def compact(
     p_t_given_x: np.ndarray, p_x: np.ndarray, p_y_given_x: np.ndarray, method: str, mass_tol: float, merge_tol: float,
-    point: tuple | None = None,
+    point: Any = None,
 ) -> np.ndarray:
     """Drop clusters with p(t) <= ``mass_tol`` and merge clusters whose decoders p(y|t) differ by at
     most ``merge_tol`` (max abs); returns the encoder (n_x, K) with clusters sorted by mass.
@@ -158,7 +158,7 @@ def compact(
     """
     if point is None:
         point = point_kernel(ib_numpy, method)(p_x, p_y_given_x, p_t_given_x)
-    p_t, p_y_given_t = point[0], point[1]
+    p_t, p_y_given_t = point.p_t, point.p_y_given_t
     order = np.argsort(-p_t, kind="stable")
     order = order[p_t[order] > mass_tol]
     if order.size == 0:

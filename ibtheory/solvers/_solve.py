@@ -113,12 +113,11 @@ def finish(method: str, beta: float, p_x: np.ndarray, p_y_given_x: np.ndarray, p
            n_iter: int, residual: float, tol: float, units: str) -> IBSolution:
     """Compute the reported quantities of an encoder with the generated kernels."""
     point = point_kernel(ib_numpy, method)(p_x, p_y_given_x, p_t_given_x)
-    p_t, p_y_given_t, i_xt, i_ty, _ = point
     obj = point_objective(point, beta)
     k = compact(p_t_given_x, p_x, p_y_given_x, method, MASS_TOL, MERGE_TOL, point).shape[1]
     return IBSolution(
-        method=method, beta=float(beta), p_t_given_x=p_t_given_x, p_t=p_t, p_y_given_t=p_y_given_t,
-        i_xt=float(to_units(max(float(i_xt), 0.0), units)), i_ty=float(to_units(max(float(i_ty), 0.0), units)),
+        method=method, beta=float(beta), p_t_given_x=p_t_given_x, p_t=point.p_t, p_y_given_t=point.p_y_given_t,
+        i_xt=float(to_units(max(float(point.i_xt), 0.0), units)), i_ty=float(to_units(max(float(point.i_ty), 0.0), units)),
         objective=float(to_units(float(obj), units)), n_clusters=int(k), converged=bool(residual <= tol),
         n_iter=int(n_iter), residual=float(residual), tol=float(tol), units=units,
     )
