@@ -252,7 +252,7 @@ def test_committed_infoplane_kernels_are_fresh_and_backends_agree():
     import torch
 
     from ibtheory._generated import infoplane_numpy, infoplane_torch
-    from ibtheory.codegen._build import render_group
+    from ibtheory.kernels import render_group
 
     for path, text in render_group("infoplane").items():
         assert path.read_text() == text, f"{path} is stale: run `ibtheory codegen --group infoplane`"

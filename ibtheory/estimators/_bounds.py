@@ -8,7 +8,7 @@ cardinality by the number of typical cells of the representation, |X| -> |T_eps|
 
     eps^2 < ( 2^{I(T;X)} + ln(1/delta) ) / (2 m),      I(T;X) in bits.
 
-The expression is owned by :mod:`ibtheory.symbolic._infoplane_kernels` and evaluated by the
+The expression is owned by :mod:`ibtheory.symbolic` (input-compression bound) via :mod:`ibtheory.kernels` and evaluated by the
 generated kernel ``input_compression_bound`` (group ``infoplane``).
 """
 

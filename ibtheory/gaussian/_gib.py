@@ -8,7 +8,7 @@ completed to an orthonormal basis) are its left eigenvectors, normalised so that
 ``v_i^T Sigma_x v_i = 1``. The n_x - n_y directions beyond min(n_x, n_y) get rho_i = 0 exactly
 (lambda_i = 1, critical beta inf); other directions of a rank-deficient Sigma_xy get a round-off-sized
 rho_i (~1e-17), i.e. a finite but astronomically large critical beta (~1e34). Every formula evaluated per beta comes from the generated ``gaussian`` kernels
-(:mod:`ibtheory.symbolic._gaussian_kernels`).
+(:mod:`ibtheory.kernels`).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ float64 near the diagonal (derived here), and assembles one activation+Dense ste
     nngp' = w_std^2 E + b_std^2,      ntk' = nngp' + w_std^2 Edot ntk
 
 (Jacot, Gabriel & Hongler 2018; Lee et al. 2019; neural-tangents conventions, theory.md 7.1-7.2).
-Everything is returned in a :class:`Derivation`; :mod:`ibtheory.symbolic._ntk_kernels` turns its
+Everything is returned in a :class:`Derivation`; :mod:`ibtheory.kernels` turns its
 ``results`` into generated kernels.
 
 Numerical form (derived here). neural-tangents evaluates the ReLU angle as
