@@ -3,6 +3,7 @@ statistics, its O(3) invariance, the train/test splits and bad input."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import mpmath
@@ -73,7 +74,7 @@ def test_labels_follow_the_documented_rule_computed_at_50_digits():
     _, y = twelve_bit_task()
     want, scores = literal_rule_labels()
     ordered = sorted(scores)
-    gaps = [b - a for a, b in zip(ordered[:-1], ordered[1:], strict=True)]
+    gaps = [b - a for a, b in itertools.pairwise(ordered)]
     # every neighbouring pair is a tie or far apart, so TIE_GAP separates ties from distinct values
     assert all(g < TIE_GAP or g > MIN_DISTINCT_GAP for g in gaps)
     np.testing.assert_array_equal(y, want)

@@ -148,16 +148,9 @@ def _check_data(x: Any, y: Any, train_index: Any) -> tuple[np.ndarray, np.ndarra
     return xa, ya.astype(np.int64), idx
 
 
-def _check_settings(
-    activation: str, counts: dict[str, Any], learning_rate: float, hidden: tuple[int, ...], seed: Any
-) -> None:
+def _check_settings(activation: str, learning_rate: float, hidden: tuple[int, ...], seed: Any) -> None:
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    for name, v in counts.items():
-        # check_positive_int alone would accept 1.5 -> refused, but also 2.0: counts must be ints
-        if not isinstance(v, (int, np.integer)):
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        check_positive_int(v, name)
     check_positive(learning_rate, "learning_rate")
     if not hidden or any(int(h) < 1 for h in hidden):
         raise ValueError(f"hidden must be a non-empty tuple of positive widths, got {hidden!r}")
@@ -301,10 +294,10 @@ def train_networks(
         Show a tqdm progress bar over epochs.
     """
     xa, ya, idx = _check_data(x, y, train_index)
-    _check_settings(
-        activation, {"n_networks": n_networks, "n_epochs": n_epochs, "batch_size": batch_size},
-        learning_rate, hidden, seed,
-    )
+    _check_settings(activation, learning_rate, hidden, seed)
+    n_networks = check_positive_int(n_networks, "n_networks")
+    n_epochs = check_positive_int(n_epochs, "n_epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
 
     # phase 1: networks, optimiser and data as tensors
     n_classes = int(ya.max()) + 1

@@ -25,7 +25,7 @@ p(z) = (1/N) sum_j e(z|x_j) is exact):
     i_zy = H(Y) - E[-log q(y|z)]   (the variational lower bound on I(Z;Y); Alemi et al. 2017)
 
 The Gaussian log-density log e(z|x_j) is the generated kernel ``isotropic_log_density``
-(``ibtheory derive mixture-information``) applied per coordinate: a diagonal Gaussian is a product
+(``ibtheory derive ensemble-information``) applied per coordinate: a diagonal Gaussian is a product
 of one-dimensional ones, so its log-density is the sum over coordinates of the k = 1 kernel.
 """
 

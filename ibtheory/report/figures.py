@@ -23,6 +23,8 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullLocator
 
+from ..numeric import to_units
+
 if TYPE_CHECKING:
     from ..infoplane import InformationPlane, TrainingRun, VariationalSweep
     from .ntk_experiments import (
@@ -152,8 +154,7 @@ def plot_information_over_time(info: Any, axes: Any = None) -> Figure:
             if np.isinf(t[-1]):
                 ax.axhline(values[-1], color=line.get_color(), lw=0.8, ls=":")
         if ax is axes[0]:
-            ax.axhline(np.log(info.n_eval) / (np.log(2) if u == "bits" else 1.0), color="grey", lw=0.8, ls="-.",
-                       label="ln N (maximum)")
+            ax.axhline(to_units(np.log(info.n_eval), u), color="grey", lw=0.8, ls="-.", label="ln N (maximum)")
         ax.set_xlabel("training time t [gradient steps, learning rate 1]")
         ax.set_ylabel(ylabel)
         ax.set_title(title)
