@@ -292,7 +292,7 @@ def test_runtime_xlogy_has_scipy_xlogy_values_everywhere(xs, ys):
     unless y is NaN; y = 0 with x > 0 gives -inf; y < 0 gives NaN)."""
     import scipy.special
 
-    from ibtheory.codegen._runtime_numpy import _xlogy
+    from ibtheory.codegen.runtime_numpy import _xlogy
 
     a = np.array(xs)[:, None]
     b = np.array(ys)[None, :]
@@ -314,7 +314,7 @@ def test_runtime_contract_equals_the_sum_of_products(backend, n, masks, k, batch
     per operand remains, reshapes otherwise; Torch: reshapes) against the literal sum over k of
     a * b, for every mask pair of up to 4 index axes, batch axes on either side, and operands given
     without their leading size-1 axes."""
-    from ibtheory.codegen import _runtime_numpy, _runtime_torch
+    from ibtheory.codegen import runtime_numpy, runtime_torch
 
     mask_a, mask_b = masks[0] % (1 << n), masks[1] % (1 << n)
     k = k % n
@@ -328,8 +328,8 @@ def test_runtime_contract_equals_the_sum_of_products(backend, n, masks, k, batch
         while a.ndim > 1 and a.shape[0] == 1:
             a = a[0]
     if backend == "numpy":
-        got = _runtime_numpy._contract(a, b, mask_a, mask_b, k, n)
+        got = runtime_numpy._contract(a, b, mask_a, mask_b, k, n)
     else:
-        got = _runtime_torch._contract(torch.tensor(a), torch.tensor(b), mask_a, mask_b, k, n).numpy()
+        got = runtime_torch._contract(torch.tensor(a), torch.tensor(b), mask_a, mask_b, k, n).numpy()
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=ELEMENTARY_RTOL * max(sizes))

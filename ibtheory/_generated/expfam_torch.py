@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from ibtheory.codegen._runtime_torch import _as_tensor, _contract, _logdet_pd, _reference, _sum_xlogy
+from ibtheory.codegen.runtime_torch import _as_tensor, _contract, _logdet_pd, _reference, _sum_xlogy
 
 __all__ = ['DualIbExpfamStepResult', 'dual_ib_expfam_step']
 

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import numpy
 import scipy.special
 
-from ibtheory.codegen._runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _scratch, _sum_xlogy, _xlogy
+from ibtheory.codegen.runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _scratch, _sum_xlogy, _xlogy
 
 __all__ = ['GaussianChannelInformationResult', 'gaussian_channel_information', 'gaussian_ib_lagrangian', 'GaussianDualIbFunctionalResult', 'gaussian_dual_ib_functional', 'gaussian_mutual_information', 'GaussianIbDirectionResult', 'gaussian_ib_direction', 'GaussianDualIbDirectionResult', 'gaussian_dual_ib_direction', 'gaussian_ib_critical_beta', 'gaussian_dual_ib_critical_beta', 'gaussian_direction_mutual_information', 'gaussian_information_curve']
 

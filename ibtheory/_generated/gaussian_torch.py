@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from ibtheory.codegen._runtime_torch import _as_tensor, _contract, _logdet_pd, _reference, _sum_xlogy
+from ibtheory.codegen.runtime_torch import _as_tensor, _contract, _logdet_pd, _reference, _sum_xlogy
 
 __all__ = ['GaussianChannelInformationResult', 'gaussian_channel_information', 'gaussian_ib_lagrangian', 'GaussianDualIbFunctionalResult', 'gaussian_dual_ib_functional', 'gaussian_mutual_information', 'GaussianIbDirectionResult', 'gaussian_ib_direction', 'GaussianDualIbDirectionResult', 'gaussian_dual_ib_direction', 'gaussian_ib_critical_beta', 'gaussian_dual_ib_critical_beta', 'gaussian_direction_mutual_information', 'gaussian_information_curve']
 

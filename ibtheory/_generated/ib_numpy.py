@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import numpy
 import scipy.special
 
-from ibtheory.codegen._runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _scratch, _sum_xlogy, _xlogy
+from ibtheory.codegen.runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _scratch, _sum_xlogy, _xlogy
 
 __all__ = ['IbStepResult', 'ib_step', 'DualIbStepResult', 'dual_ib_step', 'IbInformationResult', 'ib_information', 'ib_lagrangian', 'dual_ib_functional', 'IbPointResult', 'ib_point', 'DualIbPointResult', 'dual_ib_point']
 

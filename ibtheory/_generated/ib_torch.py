@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from ibtheory.codegen._runtime_torch import _as_tensor, _contract, _logdet_pd, _reference, _sum_xlogy
+from ibtheory.codegen.runtime_torch import _as_tensor, _contract, _logdet_pd, _reference, _sum_xlogy
 
 __all__ = ['IbStepResult', 'ib_step', 'DualIbStepResult', 'dual_ib_step', 'IbInformationResult', 'ib_information', 'ib_lagrangian', 'dual_ib_functional', 'IbPointResult', 'ib_point', 'DualIbPointResult', 'dual_ib_point']
 

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import numpy
 import scipy.special
 
-from ibtheory.codegen._runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _scratch, _sum_xlogy, _xlogy
+from ibtheory.codegen.runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _scratch, _sum_xlogy, _xlogy
 
 __all__ = ['MixturePairwiseRowsResult', 'mixture_pairwise_rows', 'MixtureScoreRowsResult', 'mixture_score_rows', 'isotropic_gaussian_entropy', 'isotropic_log_density', 'gibbs_log_likelihood', 'bayes_log_likelihood', 'gaussian_kl_to_prior']
 

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from ibtheory.codegen._runtime_torch import _as_tensor, _contract, _logdet_pd, _reference, _sum_xlogy
+from ibtheory.codegen.runtime_torch import _as_tensor, _contract, _logdet_pd, _reference, _sum_xlogy
 
 __all__ = ['MixturePairwiseRowsResult', 'mixture_pairwise_rows', 'MixtureScoreRowsResult', 'mixture_score_rows', 'isotropic_gaussian_entropy', 'isotropic_log_density', 'gibbs_log_likelihood', 'bayes_log_likelihood', 'gaussian_kl_to_prior']
 

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import numpy
 import scipy.special
 
-from ibtheory.codegen._runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _scratch, _sum_xlogy, _xlogy
+from ibtheory.codegen.runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _scratch, _sum_xlogy, _xlogy
 
 __all__ = ['NtkInputLayerResult', 'ntk_input_layer', 'ReluDenseStepResult', 'relu_dense_step', 'ReluDenseStepDiagResult', 'relu_dense_step_diag', 'ErfDenseStepResult', 'erf_dense_step', 'ErfDenseStepDiagResult', 'erf_dense_step_diag', 'EnsembleFactorsResult', 'ensemble_factors']
 

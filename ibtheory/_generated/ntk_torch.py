@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from ibtheory.codegen._runtime_torch import _as_tensor, _contract, _logdet_pd, _reference, _sum_xlogy
+from ibtheory.codegen.runtime_torch import _as_tensor, _contract, _logdet_pd, _reference, _sum_xlogy
 
 __all__ = ['NtkInputLayerResult', 'ntk_input_layer', 'ReluDenseStepResult', 'relu_dense_step', 'ReluDenseStepDiagResult', 'relu_dense_step_diag', 'ErfDenseStepResult', 'erf_dense_step', 'ErfDenseStepDiagResult', 'erf_dense_step_diag', 'EnsembleFactorsResult', 'ensemble_factors']
 

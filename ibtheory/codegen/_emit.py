@@ -35,8 +35,8 @@ CODEGEN_REVISION = "6"
 BACKENDS = ("numpy", "torch", "mpmath")
 
 _IMPORTS = {
-    "numpy": "from typing import Any, NamedTuple\n\nimport numpy\nimport scipy.special\n\nfrom ibtheory.codegen._runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _scratch, _sum_xlogy, _xlogy",
-    "torch": "from typing import Any, NamedTuple\n\nimport torch\n\nfrom ibtheory.codegen._runtime_torch import _as_tensor, _contract, _logdet_pd, _reference, _sum_xlogy",
+    "numpy": "from typing import Any, NamedTuple\n\nimport numpy\nimport scipy.special\n\nfrom ibtheory.codegen.runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _scratch, _sum_xlogy, _xlogy",
+    "torch": "from typing import Any, NamedTuple\n\nimport torch\n\nfrom ibtheory.codegen.runtime_torch import _as_tensor, _contract, _logdet_pd, _reference, _sum_xlogy",
     "mpmath": "from typing import Any, NamedTuple\n\nimport numpy\n\nfrom ibtheory.codegen import _mp",
 }
 
