@@ -11,7 +11,7 @@ from ._errors import SweepError, require
 from ._grid import Grid, Task, TaskSpec, grid_tasks
 from ._store import Store, table_rows
 
-COLUMN_META = ("key", "arrays", "elapsed_s")
+COLUMN_META = ("key", "arrays", "elapsed_s", "cpu_s")
 
 
 def _open(out: str | os.PathLike[str]) -> tuple[Store, TaskSpec, Grid, list[Task], dict[str, Any]]:
@@ -34,7 +34,7 @@ def load_records(out: str | os.PathLike[str]) -> list[dict[str, Any]]:
 def load_table(out: str | os.PathLike[str]) -> Any:
     """The tidy table of ``out`` as a ``pandas.DataFrame``: one row per finished task, columns
     ``key``, the parameters, ``seed``, the scalar results, ``arrays`` (path relative to ``out``)
-    and ``elapsed_s``. ``df.attrs["params"]`` lists the parameter columns."""
+    ``elapsed_s`` and ``cpu_s``. ``df.attrs["params"]`` lists the parameter columns."""
     require("pandas", "ibtheory.sweep.load_table")
     import pandas as pd
 
@@ -42,6 +42,7 @@ def load_table(out: str | os.PathLike[str]) -> Any:
     header, rows = table_rows(load_records(out))
     df = pd.DataFrame(rows, columns=header)
     df["elapsed_s"] = df["elapsed_s"].astype(float)
+    df["cpu_s"] = df["cpu_s"].astype(float)
     for col in df.columns:  # floats were written as repr strings for the CSV
         if df[col].map(lambda v: isinstance(v, str) and v != "").all() and col not in ("key", "arrays"):
             converted = pd.to_numeric(df[col], errors="coerce")

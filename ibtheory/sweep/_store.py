@@ -24,6 +24,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import os
 import socket
 import time
@@ -59,6 +60,7 @@ class Outcome:
     key : the task key.  scalars : dict name -> bool/int/float/str/None.
     arrays : dict name -> ndarray.  elapsed_s : seconds the task function ran.
     worker : ``host:pid`` that ran it.  error : the traceback text if it raised, else None.
+    cpu_s : CPU seconds of the worker process meanwhile (all its threads).
     """
 
     key: str
@@ -67,6 +69,7 @@ class Outcome:
     elapsed_s: float
     worker: str
     error: str | None = None
+    cpu_s: float = 0.0
 
 
 def _checksum(record: Mapping[str, Any]) -> str:
@@ -84,30 +87,41 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: temporary file in the same folder, fsync, rename.
+def atomic_write(path: Path, data: bytes, *, fsync: bool = True, sync_dir: bool = True,
+                 made: set[Path] | None = None) -> None:
+    """Write ``data`` to ``path`` atomically: temporary file in the same folder, fsync, rename
+    (then fsync the folder, unless the caller does it after a later rename into the same folder).
+    ``fsync=False`` skips both fsyncs: still atomic for readers, not durable across a power cut.
 
-    On any error (a full disk: ENOSPC) the temporary file is removed and ``path`` is untouched."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    On any error (a full disk: ENOSPC) the temporary file is removed and ``path`` is untouched.
+    ``made`` caches the folders already created (a mkdir per write is slow on some file systems)."""
+    if made is None or path.parent not in made:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if made is not None:
+            made.add(path.parent)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if fsync:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_dir(path.parent)
+    if fsync and sync_dir:
+        _fsync_dir(path.parent)
 
 
 class Store:
     """Records, claims, manifest and table of one ``out`` folder."""
 
-    def __init__(self, out: str | os.PathLike[str]) -> None:
+    def __init__(self, out: str | os.PathLike[str], *, durable: bool = True) -> None:
         self.out = Path(out)
+        self.durable = durable
+        self._made: set[Path] = set()
 
     # --- manifest -------------------------------------------------------------------------
     def read_manifest(self) -> dict[str, Any] | None:
@@ -200,7 +214,8 @@ class Store:
             data = buf.getvalue()
             digest = hashlib.sha256(data).hexdigest()
             rel = Path("tasks") / task.key[:2] / f"{task.key}-{digest[:16]}.npz"
-            atomic_write(self.out / rel, data)
+            # same folder as the record: one folder fsync after the record's rename covers both
+            atomic_write(self.out / rel, data, fsync=self.durable, sync_dir=False, made=self._made)
             arrays_entry = {"file": rel.as_posix(), "sha256": digest, "bytes": len(data),
                             "names": sorted(outcome.arrays)}
         record: dict[str, Any] = {
@@ -214,11 +229,13 @@ class Store:
             "arrays": arrays_entry,
             "package_version": package_version(),
             "elapsed_s": outcome.elapsed_s,
+            "cpu_s": outcome.cpu_s,
             "worker": outcome.worker,
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         record["checksum"] = _checksum(record)
-        atomic_write(self.record_path(task.key), json.dumps(record, indent=1, allow_nan=True).encode())
+        atomic_write(self.record_path(task.key), json.dumps(record, indent=1, allow_nan=True).encode(),
+                     fsync=self.durable, made=self._made)
         return record
 
     # --- claims ---------------------------------------------------------------------------
@@ -286,22 +303,23 @@ class Store:
 
 def table_rows(records: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[list[Any]]]:
     """Header and rows of the tidy table: key, parameters, seed, scalar results, arrays path,
-    elapsed seconds."""
+    elapsed and CPU seconds."""
     params: list[str] = []
     results: list[str] = []
     for rec in records:
         params += [p for p in rec["params"] if p not in params]
         results += [r for r in rec["results"] if r not in results]
-    clash = sorted(set(results) & {*params, "key", "seed", "arrays", "elapsed_s"})
+    clash = sorted(set(results) & {*params, "key", "seed", "arrays", "elapsed_s", "cpu_s"})
     if clash:
         raise SweepError(f"result names clash with parameter or table columns: {clash}; rename them")
-    header = ["key", *params, "seed", *results, "arrays", "elapsed_s"]
+    header = ["key", *params, "seed", *results, "arrays", "elapsed_s", "cpu_s"]
     rows = []
     for rec in records:
         arrays = rec["arrays"]["file"] if rec["arrays"] else ""
         rows.append([
             rec["key"], *(_cell(rec["params"].get(p)) for p in params), rec["seed"],
             *(_cell(rec["results"].get(r)) for r in results), arrays, f"{rec['elapsed_s']:.6g}",
+            f"{rec.get('cpu_s', math.nan):.6g}",
         ])
     return header, rows
 
