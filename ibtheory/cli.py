@@ -156,6 +156,71 @@ def _cmd_ntk_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import SweepError, plan, resolve_sweep, run
+
+    try:
+        fn, grid = resolve_sweep(args.name, grid=args.grid, quick=args.quick)
+        if args.dry_run:
+            p = plan(fn, grid, out=args.out)
+            axes = ", ".join(f"{k} ({len(v)})" for k, v in grid.params.items())
+            print(f"sweep {args.name}: {axes}, seed ({len(grid.seeds)}); out {args.out}")
+            print(f"{p.n_tasks} tasks, {p.n_done} already done")
+            return 0
+        bar = None
+        if not args.no_progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(grid), desc=f"sweep {args.name}", unit="task")
+
+        def progress(done: int, total: int) -> None:
+            if bar is not None:
+                bar.update(done - bar.n)
+
+        try:
+            result = run(fn, grid, out=args.out, client=args.scheduler, n_workers=args.workers,
+                         batch_size=args.batch_size, progress=progress, durable=not args.no_fsync)
+        finally:
+            if bar is not None:
+                bar.close()
+    except (SweepError, ImportError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for f in result.failures:
+        last = f.error.strip().splitlines()[-1] if f.error.strip() else "?"
+        print(f"failed {f.key} {dict(f.params)} seed={f.seed}: {last}", file=sys.stderr)
+    print(f"{result.n_tasks} tasks: {result.n_computed} computed, {result.n_cached} already done, "
+          f"{result.n_elsewhere} by another run, {len(result.failures)} failed ({result.elapsed_s:.1f} s)")
+    print(f"results: {result.table}")
+    return 1 if result.failures else 0
+
+
+def _add_sweep_parser(sub) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="run a built-in or your own parameter sweep on Dask (resumable)",
+        description=(
+            "Run a sweep as independent, content-addressed tasks on a Dask cluster (default: local "
+            "worker processes). Results are written as they finish; re-running with the same --out "
+            "computes only what is missing. NAME is a built-in sweep (infoplane, ntk-information, "
+            "ib-curves) or module:function with --grid GRID.json. See docs/sweep.md."
+        ),
+    )
+    p.add_argument("name", metavar="NAME", help="infoplane, ntk-information, ib-curves, or module:function")
+    p.add_argument("--quick", action="store_true", help="the built-in sweep's small grid (under a minute on 2 cores)")
+    p.add_argument("--out", required=True, help="output folder (resumable; results.csv is written there)")
+    p.add_argument("--grid", help="JSON grid: {\"params\": {...}, \"seeds\": [...], \"fixed\": {...}}")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler")
+    where.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: one per CPU)")
+    p.add_argument("--batch-size", type=int, default=1, help="grid points per Dask task (default 1)")
+    p.add_argument("--no-fsync", action="store_true",
+                   help="skip fsync of results (faster for many short tasks; a power cut may cost recomputation)")
+    p.add_argument("--dry-run", action="store_true", help="print the number of tasks and how many are done")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_sweep)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ibtheory",
@@ -241,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="ntk-info-out")
     p.set_defaults(func=_cmd_ntk_info)
+    _add_sweep_parser(sub)
     return parser
 
 
