@@ -172,7 +172,7 @@ def test_split_jacobian_equals_autograd_of_the_generated_step(method, seed):
         assert w.sum() == pytest.approx(1.0)
 
 
-def test_critical_betas_run_without_torch():
+def test_critical_betas_run_without_torch_and_asking_for_torch_names_the_extra():
     """NumPy only: torch hidden from the interpreter (sys.modules['torch'] = None makes import fail)."""
     code = textwrap.dedent("""
         import sys
@@ -182,10 +182,16 @@ def test_critical_betas_run_without_torch():
         crit = ibtheory.critical_betas(random_joint(6, 3, concentration=0.7, seed=1), n_critical=2, n_grid=20)
         dual = ibtheory.critical_betas(random_joint(6, 3, concentration=0.7, seed=1), method="dualib")
         print(repr(float(crit[0])), repr(float(dual[0])), crit.size)
+        try:
+            ibtheory.solve_ib(random_joint(4, 2, seed=0), 2.0, backend="torch")
+        except ModuleNotFoundError as exc:
+            print(exc)
     """)
     out = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
-    beta_ib, beta_dual, n_found = out.stdout.split()
+    numbers, missing_torch = out.stdout.splitlines()
+    beta_ib, beta_dual, n_found = numbers.split()
+    assert 'pip install "ibtheory[torch]"' in missing_torch
     assert float(beta_ib) == pytest.approx(1.587958, abs=TABLE_ATOL_6)
     assert float(beta_dual) == pytest.approx(1.225477, abs=TABLE_ATOL_6)
     assert int(n_found) == 2
