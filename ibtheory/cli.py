@@ -117,7 +117,7 @@ def _parse_betas(spec: str):
 
 
 def _cmd_curve(args: argparse.Namespace) -> int:
-    from .report._commands import curve_command
+    from .report import curve_command
 
     try:
         joint = _load_joint(Path(args.joint), args.normalize)
@@ -133,7 +133,7 @@ def _cmd_curve(args: argparse.Namespace) -> int:
 
 
 def _cmd_ntk_info(args: argparse.Namespace) -> int:
-    from .report._ntk_info import ntk_info_command
+    from .report import ntk_info_command
 
     try:
         written = ntk_info_command(

@@ -458,18 +458,15 @@ def information_vs_w_std(
     ws = np.atleast_1d(np.asarray(w_stds, dtype=np.float64))
     if ws.ndim != 1 or ws.size == 0 or not np.all(np.isfinite(ws)) or np.any(ws <= 0):
         raise ValueError(f"w_stds must be a 1-D array of finite values > 0, got {w_stds!r}")
-    out: dict[str, list[np.ndarray]] = {q: [] for q in QUANTITIES}
-    ts = None
-    for w in ws:
-        info = ensemble_information(
+    infos = [
+        ensemble_information(
             x_train, y_train, x_eval, labels_eval, times, depth=depth, activation=activation, w_std=float(w),
             b_std=b_std, learning_rate=learning_rate, units=units, seed=seed,
         )
-        ts = info.times
-        for q in QUANTITIES:
-            out[q].append(getattr(info, q))
-    assert ts is not None
-    return {"w_std": ws, "time": ts, **{q: np.stack(v) for q, v in out.items()}}
+        for w in ws
+    ]
+    stacked = {q: np.stack([getattr(info, q) for info in infos]) for q in QUANTITIES}
+    return {"w_std": ws, "time": infos[0].times, **stacked}
 
 
 def _ranks(a: np.ndarray) -> np.ndarray:

@@ -5,6 +5,8 @@ state, no backend selection); the NTK experiments shared with notebook 05 are
 :mod:`ibtheory.report.ntk_experiments`.
 """
 
+from ._commands import curve_command as curve_command
+from ._ntk_info import ntk_info_command as ntk_info_command
 from ._report import Section as Section
 from ._report import write_report as write_report
 from ._reproduce import ANALYSES as ANALYSES
