@@ -86,8 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dim", type=int, default=10)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mixture.json"))
     args = parser.parse_args(argv)
-    from ibtheory.estimators import mixture_entropy_bounds
-    from ibtheory.estimators._mixture import BLOCK_ELEMENTS
+    from ibtheory.estimators import BLOCK_ELEMENTS, mixture_entropy_bounds
 
     n = args.n or (2000 if args.quick else 10000)
     rng = np.random.default_rng(0)

@@ -29,15 +29,13 @@
 # %%
 import os
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 import ibtheory
 from ibtheory._generated import gaussian_numpy as kernels
+from ibtheory.models import discretised_gaussian_pair
 from ibtheory.symbolic import gaussian_dual_ib_derivation, gaussian_ib_derivation
 
 QUICK = os.environ.get("IBTHEORY_NOTEBOOK_QUICK") == "1"
@@ -153,14 +151,8 @@ print("max |A_dual(beta) - A_GIB(beta + 1)| =", float(np.max(np.abs(dual.project
 RHO = 0.8
 
 
-def discretised_pair(n, rho=RHO, span=6.0):
-    grid = np.linspace(-span, span, n)
-    log_px = -(grid**2) / 2
-    log_pyx = -((grid[None, :] - rho * grid[:, None]) ** 2) / (2 * (1 - rho**2))
-    p_x = np.exp(log_px - log_px.max())
-    p_yx = np.exp(log_pyx - log_pyx.max(axis=1, keepdims=True))
-    p_xy = p_x[:, None] * p_yx / p_yx.sum(axis=1, keepdims=True)
-    return p_xy / p_xy.sum()
+def discretised_pair(n):
+    return discretised_gaussian_pair(n, RHO)
 
 
 if not QUICK:
