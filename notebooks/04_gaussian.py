@@ -30,6 +30,7 @@
 import os
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 import torch
 
