@@ -106,7 +106,7 @@ def plan(fn: Callable[..., Any], grid: Grid | Mapping[str, Any], *, out: str | o
 
 # --- the worker side ---------------------------------------------------------------------------
 
-def _split_results(key: str, value: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _split_results(value: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     if not isinstance(value, Mapping):
         raise TypeError(f"a sweep task must return a mapping of result names to values, got {type(value).__name__}")
     scalars: dict[str, Any] = {}
@@ -136,7 +136,7 @@ def execute_batch(fn: Callable[..., Any], tasks: Sequence[Task]) -> list[Outcome
     for t in tasks:
         start, cpu = time.perf_counter(), time.process_time()
         try:
-            scalars, arrays = _split_results(t.key, fn(**t.params, seed=t.seed))
+            scalars, arrays = _split_results(fn(**t.params, seed=t.seed))
         except Exception:
             outcomes.append(Outcome(t.key, {}, {}, time.perf_counter() - start, worker, traceback.format_exc()))
             continue
