@@ -11,7 +11,7 @@ are overwritten by the next call), and the arguments are never written.
 
 The arithmetic is the plain printer's, operation for operation, except that sums and products are
 evaluated left to right in SymPy's argument order with the small factors grouped: results agree
-with the plain rendering to rounding (tests/test_codegen_inplace.py).
+with the plain rendering to rounding (tests/codegen/test_inplace.py).
 """
 
 from __future__ import annotations

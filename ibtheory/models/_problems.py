@@ -93,7 +93,7 @@ def discretised_gaussian_pair(n: int, rho: float, *, span: float = 6.0) -> np.nd
     """Jointly Gaussian (X, Y), unit variances, correlation ``rho``, on n x n grids over [-span, span].
 
     p(x) ~ N(0, 1) density at the grid points; p(y|x) ~ N(rho x, 1 - rho^2) density on the y grid
-    (the discretisation of tests/test_gaussian_discrete.py). As n grows the discrete IB curve
+    (the discretisation of tests/gaussian/test_gaussian_discrete.py). As n grows the discrete IB curve
     approaches the Gaussian IB curve with beta_1 = 1/rho^2 (theory.md 2).
     """
     if not (-1.0 < rho < 1.0):

@@ -4,7 +4,7 @@ Each ``*_figure`` function takes results of the library and returns a new Figure
 helpers draw onto axes the caller owns. Nothing here selects a backend, shows a window or writes a
 file: the report (or a notebook, or the user) calls ``fig.savefig``. Importing this module or
 building a figure therefore leaves ``matplotlib.get_backend()`` and pyplot's figure list as they
-were (tests/test_figures.py checks it), so a notebook's inline backend is never switched.
+were (tests/report/test_figures.py checks it), so a notebook's inline backend is never switched.
 
 Layouts follow the papers whose results they show: information planes as Shwartz-Ziv & Tishby 2017
 (one point per layer and epoch, coloured by epoch, the layers of one epoch joined by a line,

@@ -11,7 +11,7 @@ import pytest
 from ibtheory.cli import _load_derivation, main
 from ibtheory.symbolic import DERIVATIONS
 
-DERIVATIONS_DIR = Path(__file__).resolve().parent.parent / "derivations"
+DERIVATIONS_DIR = Path(__file__).resolve().parents[2] / "derivations"
 
 
 @pytest.mark.parametrize("name", sorted(DERIVATIONS))

@@ -17,19 +17,18 @@ from scipy.special import logsumexp
 
 from ibtheory import gaussian_dual_ib, gaussian_ib, ib_curve
 from ibtheory._generated import gaussian_numpy as kn
+from ibtheory.models import discretised_gaussian_pair
 
 RHO = 0.8
 N_CLUSTERS = 30
 N_ITER = 3000
 
 
-def discretised_gaussian(n: int, rho: float = RHO, span: float = 6.0) -> tuple[np.ndarray, np.ndarray]:
-    x = np.linspace(-span, span, n)
-    y = np.linspace(-span, span, n)
-    log_px = -(x**2) / 2
-    p_x = np.exp(log_px - logsumexp(log_px))
-    log_pyx = -((y[None, :] - rho * x[:, None]) ** 2) / (2 * (1 - rho**2))
-    return p_x, log_pyx - logsumexp(log_pyx, axis=1, keepdims=True)
+def discretised_gaussian(n: int, rho: float = RHO) -> tuple[np.ndarray, np.ndarray]:
+    """p(x) and log p(y|x) of the library's discretised Gaussian pair (tested in tests/models)."""
+    joint = discretised_gaussian_pair(n, rho)
+    p_x = joint.sum(axis=1)
+    return p_x, np.log(joint) - np.log(p_x)[:, None]
 
 
 def _mutual_information(joint: np.ndarray) -> float:

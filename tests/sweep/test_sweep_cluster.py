@@ -35,7 +35,7 @@ from ibtheory.sweep import (
 distributed = pytest.importorskip("distributed")
 xr = pytest.importorskip("xarray")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 #: Seconds a test waits for the cluster or a subprocess before failing (generous: the machine is shared).
 PATIENCE_S = 120.0
@@ -137,7 +137,7 @@ DRIVER = """
 import sys
 from distributed import Client
 from ibtheory.sweep import Grid, run
-from tests.test_sweep_cluster import seeded_curve
+from tests.sweep.test_sweep_cluster import seeded_curve
 out, log, address = sys.argv[1:4]
 grid = Grid({"a": [0.0, 1.0, 2.0]}, seeds=range(4), fixed={"log": log, "sleep_s": 0.25})
 with Client(address) as client:
@@ -183,7 +183,7 @@ def test_a_killed_driver_loses_at_most_its_tasks_in_flight_and_a_rerun_completes
 def test_the_command_line_runs_a_user_sweep_on_a_scheduler_and_resumes(client, tmp_path, capsys):
     grid = tmp_path / "grid.json"
     grid.write_text(json.dumps({"params": {"a": [1.0, 2.0, 3.0]}, "seeds": [0, 1]}))
-    args = ["sweep", "tests.test_sweep_cluster:seeded_curve", "--grid", str(grid), "--out", str(tmp_path / "o")]
+    args = ["sweep", "tests.sweep.test_sweep_cluster:seeded_curve", "--grid", str(grid), "--out", str(tmp_path / "o")]
     assert cli_main([*args, "--dry-run"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == "6 tasks, 0 already done"
     assert cli_main([*args, "--scheduler", client.scheduler.address, "--no-progress"]) == 0
@@ -194,7 +194,7 @@ def test_the_command_line_runs_a_user_sweep_on_a_scheduler_and_resumes(client, t
 
 
 def test_the_command_line_names_a_missing_grid_and_an_unknown_sweep(tmp_path, capsys):
-    assert cli_main(["sweep", "tests.test_sweep_cluster:seeded_curve", "--out", str(tmp_path), "--dry-run"]) == 2
+    assert cli_main(["sweep", "tests.sweep.test_sweep_cluster:seeded_curve", "--out", str(tmp_path), "--dry-run"]) == 2
     assert "--grid" in capsys.readouterr().err
     assert cli_main(["sweep", "nope", "--out", str(tmp_path), "--dry-run"]) == 2
     assert "unknown sweep" in capsys.readouterr().err
@@ -227,7 +227,7 @@ def test_quick_builtin_sweep_runs_on_two_local_workers_in_under_a_minute(tmp_pat
 EMBEDDED_DRIVER = """
 import sys
 from ibtheory.sweep import Grid, run
-from tests.test_sweep_cluster import seeded_curve
+from tests.sweep.test_sweep_cluster import seeded_curve
 out, log = sys.argv[1:3]
 grid = Grid({"a": [0.0, 1.0, 2.0, 3.0]}, seeds=range(5), fixed={"log": log, "sleep_s": 0.5})
 run(seeded_curve, grid, out=out, n_workers=2, max_in_flight=2)
@@ -258,7 +258,7 @@ CONCURRENT_DRIVER = """
 import sys
 from distributed import Client
 from ibtheory.sweep import Grid, run
-from tests.test_sweep_cluster import seeded_curve
+from tests.sweep.test_sweep_cluster import seeded_curve
 out, log, address = sys.argv[1:4]
 grid = Grid({"a": [0.0, 1.0, 2.0, 3.0]}, seeds=range(6), fixed={"log": log, "sleep_s": 0.2})
 with Client(address) as client:

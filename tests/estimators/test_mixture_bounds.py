@@ -296,7 +296,7 @@ def test_rendered_derivation_is_fresh():
 
     from ibtheory.symbolic._mixture import mixture_information_derivation
 
-    path = Path(__file__).resolve().parents[1] / "derivations" / "ensemble-information.md"
+    path = Path(__file__).resolve().parents[2] / "derivations" / "ensemble-information.md"
     assert path.read_text() == mixture_information_derivation().to_markdown(), (
         "run `ibtheory derive --all --out derivations/`"
     )

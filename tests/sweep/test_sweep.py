@@ -2,7 +2,7 @@
 concurrent runs, the table and dataset loaders, aggregation, the built-in sweeps' task functions.
 
 The Dask-cluster tests (results equal the in-process run, killed workers and drivers) are in
-tests/test_sweep_cluster.py."""
+tests/sweep/test_sweep_cluster.py."""
 
 from __future__ import annotations
 
