@@ -42,7 +42,7 @@ from torch import nn
 from .._generated import mixture_torch
 from ..estimators import plug_in_entropy_rows
 from ..models import digits_arrays
-from ..numeric import check_positive, check_positive_int, check_units, to_units
+from ..numeric import check_int, check_positive, check_positive_int, check_units, to_units
 
 METHODS = ("vib", "vdualib")
 PRIORS = ("standard", "class_conditional")
@@ -64,8 +64,7 @@ class DigitsData:
 
 
 def _check_seed(seed: Any) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer (explicit seeding), got {seed!r}")
+    check_int(seed, "seed (explicit seeding)", minimum=0)
 
 
 def load_digits_data(*, seed: int, test_fraction: float = 0.25) -> DigitsData:

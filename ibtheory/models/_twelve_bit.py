@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..numeric import as_generator
+from ..numeric import as_generator, check_int
 
 #: Number of input bits and number of patterns of the task.
 N_BITS = 12
@@ -123,8 +123,7 @@ def twelve_bit_split(
 
     ``n_train = round(train_fraction * n_samples)``, at least 1 and at most ``n_samples - 1``.
     """
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
-        raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
+    n_samples = check_int(n_samples, "n_samples", minimum=2)
     if not (0.0 < float(train_fraction) < 1.0):
         raise ValueError(
             f"train_fraction must lie strictly between 0 and 1, got {train_fraction!r}"
