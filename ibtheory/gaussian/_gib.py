@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..display import repr_html
 from ..numeric import ArrayBackend, array_backend, check_beta, check_spd, check_units
 
 
@@ -75,6 +76,7 @@ class GaussianIBResult:
     i_xy: Any
     units: str
     backend: str
+    _repr_html_ = repr_html  # a summary table in Jupyter (ibtheory.display)
 
 
 # ----------------------------------------------------------------------------- validation

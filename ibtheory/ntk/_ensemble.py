@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..display import repr_html
 from ..numeric import check_finite_array, check_positive
 from ._kernels import fc_kernels
 
@@ -79,6 +80,7 @@ class EnsemblePrediction:
     learning_rate: float
     diag_reg: float
     on_train: bool
+    _repr_html_ = repr_html  # a summary table in Jupyter (ibtheory.display)
 
 
 def check_times(times: Any, *, allow_inf: bool = True) -> np.ndarray:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..display import repr_html
 from ..numeric import check_finite_array, check_int, check_positive, check_positive_int
 from ._ensemble import check_targets, check_times
 from ._kernels import ACTIVATIONS, check_depth
@@ -90,6 +91,7 @@ class FiniteEnsemble:
     width: int
     n_networks: int
     seed: int
+    _repr_html_ = repr_html  # a summary table in Jupyter (ibtheory.display)
 
 
 def _check_common(activation: str, w_std: Any, b_std: Any, depth: Any, width: Any, n_networks: Any, seed: Any):
@@ -240,7 +242,7 @@ def finite_ensemble(
     done = 0
     bar = None
     if progress:
-        from tqdm import tqdm
+        from tqdm.auto import tqdm  # a widget bar in notebooks, text in a terminal
 
         bar = tqdm(total=int(steps.max()), desc="finite_ensemble")
     for idx in order:

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ..display import repr_html
 from ..numeric import check_finite_array, check_int, check_units, to_units
 from ._ensemble import EnsemblePrediction, check_targets, ensemble_prediction
 
@@ -112,6 +113,7 @@ class EnsembleInformation:
     i_xz_upper_raw: np.ndarray
     i_zy_lower_raw: np.ndarray
     i_zy_upper_raw: np.ndarray
+    _repr_html_ = repr_html  # a summary table in Jupyter (ibtheory.display)
 
     def as_columns(self) -> dict[str, np.ndarray]:
         """``{"time": ..., quantity: ...}`` for writing a CSV."""

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .._generated import ntk_numpy
+from ..display import repr_html
 from ..numeric import (
     ArrayBackend,
     array_backend,
@@ -103,6 +104,7 @@ class FCKernels:
     b_std: float
     backend: str
     symmetric: bool
+    _repr_html_ = repr_html  # a summary table in Jupyter (ibtheory.display)
 
 
 def _check_inputs(x1: Any, x2: Any, depth: Any, activation: str, w_std: Any, b_std: Any):

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .._generated import ib_numpy
+from ..display import repr_html
 from ..numeric import (
     ArrayBackend,
     array_backend,
@@ -127,6 +128,7 @@ class IBCurve:
     transitions: np.ndarray
     transition_clusters: np.ndarray
     transition_rtol: float
+    _repr_html_ = repr_html  # a summary table in Jupyter (ibtheory.display)
 
 
 class _Annealer:

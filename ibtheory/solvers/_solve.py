@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .._generated import ib_numpy
+from ..display import repr_html
 from ..numeric import (
     array_backend,
     as_generator,
@@ -80,6 +81,7 @@ class IBSolution:
     residual: float
     tol: float
     units: str
+    _repr_html_ = repr_html  # a summary table in Jupyter (ibtheory.display)
 
 
 def check_method(method: str) -> str:
