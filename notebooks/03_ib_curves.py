@@ -64,3 +64,20 @@ for name, curve, method in [("IB", ib, "ib"), ("dualIB", dual, "dualib")]:
     local = ibtheory.critical_betas(p_xy, method=method)[0]
     if curve.transitions.size:
         print(f"{name}: first global transition {curve.transitions[0]:.4f}, local critical beta {local:.4f}")
+
+# %% [markdown]
+# ## Explore the curves
+#
+# The curves above in `ibtheory.explore.IBExplorer`: the beta slider moves the point on the
+# information plane (left); the heat map is the encoder p(t|x) at that beta (middle); the effective
+# cluster count is on the right, with the local critical betas (dotted) and the global transitions
+# (dashed). Without ipywidgets (or in a viewer that cannot run widgets) the figure is a still
+# picture. The curve itself shows a summary of its key numbers when displayed.
+
+# %%
+from IPython.display import display
+
+from ibtheory.explore import IBExplorer
+
+display(ib)
+IBExplorer({"ib": ib, "dualib": dual}, {m: ibtheory.critical_betas(p_xy, method=m) for m in ("ib", "dualib")})

@@ -177,3 +177,19 @@ if not QUICK:
         ax.legend()
     fig.tight_layout()
     fig.savefig("04_gaussian_discrete.png", dpi=80)
+
+# %% [markdown]
+# ## Explore the solution
+#
+# `ibtheory.explore.gaussian_explorer` on the same covariance: the eigen-spectrum of
+# $\Sigma_{x|y}\Sigma_x^{-1}$ with each direction's critical beta (active directions coloured), the
+# projection scales $\alpha_i(\beta)$, and the point on the information curve. Move beta past a
+# critical value to switch a direction on.
+
+# %%
+from IPython.display import display
+
+from ibtheory.explore import gaussian_explorer
+
+display(gib)
+gaussian_explorer(cov_x, cov_xy, cov_y, betas)

@@ -125,3 +125,15 @@ print("RMS mean error by width:", dict(zip(train_widths, np.round(trained.mean_e
 fig = ntk_kernels_and_ensemble_figure(kern, werr, ens, trained)
 fig.savefig("ntk_ensemble.png", dpi=100)
 fig
+
+# %% [markdown]
+# ## Explore the kernels
+#
+# `ibtheory.explore.ntk_explorer`: choose the activation, the depth and $w_{std}$; left the analytic
+# NNGP and NTK against the angle between two inputs, right the empirical kernels of 32 random
+# networks of width 256 (mean and two standard errors) over the analytic limit. It starts at `ARCH`.
+
+# %%
+from ibtheory.explore import ntk_explorer
+
+ntk_explorer(**ARCH)

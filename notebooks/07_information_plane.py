@@ -220,3 +220,15 @@ for res in (vib, vdual):
 fig = plot_variational_planes([vib, vdual], ["VIB", "VdualIB (confusion-matrix noise)"])
 fig.savefig("variational_planes.png", dpi=110)
 fig
+
+# %% [markdown]
+# ## Play the information planes over the epochs
+#
+# `ibtheory.explore.infoplane_player` on the binned tanh planes above (one panel per training
+# fraction, averaged over the networks): press play, or drag the epoch slider, to watch each layer
+# move on the plane.
+
+# %%
+from ibtheory.explore import infoplane_player
+
+infoplane_player({f"tanh, {f:.0%} data": planes["tanh", f] for f in FRACTIONS})
