@@ -299,6 +299,8 @@ def run(
         but a power cut may lose the results of the last seconds, which are then found damaged
         or missing and recomputed.
 
+    Notes
+    -----
     Tasks that raise are reported in ``failures`` and not recorded; a result that cannot be written
     (a full disk) stops the run with :class:`SweepError` after releasing its claims.
     """
