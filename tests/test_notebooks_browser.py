@@ -161,6 +161,15 @@ _STATE_JS = """() => {
 }"""
 
 
+# JavaScript: TeX that MathJax typeset as an error or, for an undefined macro, as red text.
+_BAD_TEX_JS = """() => Array.from(document.querySelectorAll(
+    '#jp-main-dock-panel mjx-container mjx-merror, #jp-main-dock-panel mjx-container mjx-mtext'))
+  .filter(e => e.tagName === 'MJX-MERROR' || getComputedStyle(e).color === 'rgb(255, 0, 0)')
+  .map(e => { const c = e.closest('mjx-container'); const mml = c && c.querySelector('mjx-assistive-mml math');
+               const text = mml ? Array.from(mml.querySelectorAll('mtext')).map(t => t.textContent) : [];
+               return text.filter(t => t.startsWith('\\\\')).join(' ') || e.tagName.toLowerCase(); })"""
+
+
 def _problems(state: dict, source: str = "") -> list[str]:
     out = []
     # a notebook that draws matplotlib figures must show one: with a non-interactive backend forced
@@ -247,6 +256,10 @@ def _open_and_run(page, url: str, name: str, source: str, shots: Path) -> None:
     stem = Path(name).stem
     page.screenshot(path=str(shots / f"{stem}.png"))
     problems = _problems(state, source) + _drive_explorers(page)
+    bad_tex = page.evaluate(_BAD_TEX_JS)
+    if bad_tex:
+        names = sorted({word for piece in bad_tex for word in piece.split()})
+        problems.append(f"MathJax could not typeset {len(bad_tex)} piece(s) of TeX: {names}")
     outputs = page.locator(".jp-OutputArea-output")
     if outputs.count():  # the end of the notebook, after the explorers moved
         outputs.last.scroll_into_view_if_needed()
@@ -268,7 +281,10 @@ def test_double_click_opens_a_notebook(lab, browser):
         item.wait_for(timeout=OPEN_S * 1000)
         item.dblclick()
         _assert_opened_as_notebook(page, name)
-        page.wait_for_selector("#jp-main-dock-panel .jp-NotebookPanel .jp-Cell", timeout=OPEN_S * 1000)
+        page.wait_for_function(  # the cells have loaded (a fresh panel holds one placeholder cell)
+            "() => document.querySelectorAll('#jp-main-dock-panel .jp-NotebookPanel .jp-Cell').length > 1",
+            timeout=OPEN_S * 1000,
+        )
         page.screenshot(path=str(_screenshot_dir(work) / "double_click.png"))
     finally:
         page.close()
