@@ -3,7 +3,7 @@
 The README starts JupyterLab with ``JUPYTER_CONFIG_PATH=notebooks/.jupyter``, whose labconfig makes
 jupytext's notebook view the default for ``.py`` files; a notebook also needs a kernelspec in its
 jupytext header, or JupyterLab stops at a "Select Kernel" dialog (the Jupytext Notebook view does
-not follow JupyterLab's autoStartDefaultKernel setting). tests/test_notebooks_browser.py checks
+not follow JupyterLab's autoStartDefaultKernel setting). tests/notebooks/test_notebooks_browser.py checks
 both in a real browser.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.py"))
 LABCONFIG = NOTEBOOK_DIR / ".jupyter" / "labconfig" / "default_setting_overrides.json"
 
