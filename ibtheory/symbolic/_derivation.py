@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
 
 
 class DerivationError(ArithmeticError):
@@ -120,10 +121,21 @@ def _as_list(expr: object) -> list[object]:
     return [expr]
 
 
+class _DerivationLatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer with bound indices printed as bare letters.
+
+    SymPy prints an ``Idx`` with a range as ``x_{0\\mathrel{..}\\nobreak n_x - 1}``; MathJax (the docs
+    site, JupyterLab) has no ``\\nobreak`` and shows it in red, and the papers write ``x``.
+    """
+
+    def _print_Idx(self, expr: sp.Idx) -> str:
+        return self._print(expr.label)
+
+
 def _latex(expr: object) -> str:
     if isinstance(expr, str):
         return expr
-    return sp.latex(expr)
+    return _DerivationLatexPrinter().doprint(expr)
 
 
 def _display(expr: object) -> str:
