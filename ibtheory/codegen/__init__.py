@@ -32,6 +32,8 @@ _EXPORTS = {
     "stabilise": ("._lower", "stabilise"),
     "array_symbol": ("._matrix", "array_symbol"),
     "to_array_nodes": ("._matrix", "to_array_nodes"),
+    "UnsupportedFunctionError": ("._support", "UnsupportedFunctionError"),
+    "supported_functions": ("._support", "supported_functions"),
 }
 __all__ = list(_EXPORTS)
 
@@ -52,6 +54,8 @@ if TYPE_CHECKING:
     from ._lower import stabilise as stabilise
     from ._matrix import array_symbol as array_symbol
     from ._matrix import to_array_nodes as to_array_nodes
+    from ._support import UnsupportedFunctionError as UnsupportedFunctionError
+    from ._support import supported_functions as supported_functions
 
 
 def __getattr__(name: str) -> Any:

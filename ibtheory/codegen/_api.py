@@ -10,6 +10,7 @@ from typing import Any
 import sympy as sp
 
 from ._emit import BACKENDS, KernelSpec, kernel, render_function, render_module
+from ._support import missing_names, unsupported_error
 
 _counter = 0
 
@@ -32,6 +33,9 @@ class GeneratedFunction:
         linecache.cache[filename] = (len(module_src), None, module_src.splitlines(True), filename)
         namespace: dict[str, Any] = {"__name__": f"ibtheory_generated_{_counter}"}
         exec(compile(module_src, filename, "exec"), namespace)  # the source is ours, printed above
+        missing = missing_names(self.source, backend, frozenset(namespace))
+        if missing:  # a printed name the library lacks would fail only when called
+            raise unsupported_error(", ".join(missing) + " (missing from the installed library)", backend)
         self._fn = namespace[spec.name]
         #: the NamedTuple class returned for several outputs (None: one array, or a dict)
         self.result_type = namespace[spec.result_type] if spec.result_type else None
@@ -68,7 +72,18 @@ def generate(
     canonical order (e.g. ``axes=ibtheory.symbolic.DISCRETE_AXES``, i.e. ``("x", "y", "t")``); see
     :mod:`ibtheory.codegen._lower` for the axis convention.
     A free symbol that is not in ``args`` is refused, naming the symbol.
+
+    Nothing given here becomes code: ``name``, argument and output names must be Python
+    identifiers (not keywords; ``ValueError`` naming which), ``doc`` and ``reference`` are printed
+    as escaped string literals, and ``expr`` must be SymPy objects or numbers, never strings
+    (``sympify`` would evaluate them); wrong types raise ``TypeError``. A function the backend cannot
+    evaluate raises ``ValueError`` listing the supported ones.
     """
+    if not isinstance(backend, str):
+        raise TypeError(f"backend must be a str, got {type(backend).__name__}")
+    if args is None or isinstance(args, str | sp.Basic):
+        raise TypeError(f"args must be a list of sympy Symbols or IndexedBases, got {type(args).__name__}")
+    _check_expr(expr)
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     returns = "auto"
@@ -90,6 +105,17 @@ def generate(
     return fn
 
 
+def _check_expr(expr: object) -> None:
+    items = list(expr.values()) if isinstance(expr, Mapping) else list(expr) if isinstance(expr, list | tuple) else [expr]
+    if isinstance(expr, Mapping):
+        for key in expr:
+            if not isinstance(key, str):
+                raise TypeError(f"output names (keys of expr) must be str, got {type(key).__name__}")
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, sp.Basic | int | float):
+            raise TypeError(f"expr must hold sympy expressions or numbers, got {type(item).__name__}")
+
+
 def write_module(
     path: str | Path,
     functions: Sequence[GeneratedFunction | KernelSpec],
@@ -107,12 +133,16 @@ def write_module(
         if isinstance(f, GeneratedFunction):
             specs.append(f.spec)
             backends.add(f.backend)
-        else:
+        elif isinstance(f, KernelSpec):
             specs.append(f)
+        else:
+            raise TypeError(f"write_module takes GeneratedFunctions or KernelSpecs, got {type(f).__name__}")
     if backend is None:
         if len(backends) != 1:
             raise ValueError("pass backend=... (the functions do not share one backend)")
         backend = backends.pop()
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise ValueError(f"function names must be unique in one module, got {names}")

@@ -26,6 +26,7 @@ from ._lower import (
     stabilise,
 )
 from ._printers import PRINTERS, fold_numbers
+from ._support import check_heads, unsupported_error
 from .nodes import LogSumExp
 
 #: Bump when the emitter's output format changes (part of every source hash).
@@ -102,6 +103,46 @@ def _arg_name(a: sp.Basic) -> str:
     raise TypeError(f"kernel arguments must be sympy Symbols or IndexedBases, got {a!r} ({type(a).__name__})")
 
 
+#: Names the generated function body reads as globals or locals; an argument must not shadow them.
+_RESERVED_ARG_NAMES = frozenset({"numpy", "scipy", "torch", "float", "work", "Any", "NamedTuple"})
+
+
+def check_identifier(value: object, what: str) -> str:
+    """Return ``value`` if it is a ``str`` that is a Python identifier and not a keyword.
+
+    Generated source interpolates names verbatim, so anything else could change the code:
+    ``TypeError`` for a non-string, ``ValueError`` naming ``what`` otherwise.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a str, got {type(value).__name__}")
+    if not value.isidentifier() or keyword.iskeyword(value):
+        raise ValueError(f"{what} {value!r} is not a Python identifier (letters, digits, _; not a keyword)")
+    return value
+
+
+def _check_text(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a str, got {type(value).__name__}")
+    return value
+
+
+def docstring_literal(text: str) -> str:
+    """A Python string literal whose value is ``text``: never code, whatever ``text`` holds.
+
+    Plain text keeps the readable triple-quoted form (committed kernels are unchanged); text that
+    could end or alter a triple-quoted literal (quotes, backslashes, control characters) is
+    printed with :func:`repr`, which escapes everything.
+    """
+    plain = (
+        '"""' not in text
+        and "\\" not in text
+        and not text.startswith('"')
+        and not text.endswith('"')
+        and all(c == "\n" or c.isprintable() for c in text)
+    )
+    return '"""' + text + '"""' if plain else repr(text)
+
+
 def kernel(
     name: str,
     args: Sequence[sp.Basic],
@@ -122,18 +163,31 @@ def kernel(
     "var2": "j", "w_std": ""}`` for (n1, n2) blocks with (n1, 1) and (1, n2) vectors: the NumPy
     kernel then reuses scratch arrays across calls (keyword ``work``).
     """
-    if not name.isidentifier():
-        raise ValueError(f"kernel name {name!r} is not a Python identifier")
+    check_identifier(name, "kernel name")
+    _check_text(doc, "doc")
+    _check_text(reference, "reference")
+    if isinstance(args, str | sp.Basic) or not isinstance(args, Sequence):
+        raise TypeError(f"args must be a list of sympy Symbols or IndexedBases, got {type(args).__name__}")
+    if not isinstance(outputs, sp.Basic | Mapping):
+        raise TypeError(f"outputs must be a sympy expression or a mapping name -> expression, got {type(outputs).__name__}")
     outs = {"out": outputs} if isinstance(outputs, sp.Basic) else dict(outputs)
     if not outs:
         raise ValueError("a kernel needs at least one output expression")
     arg_tuple = tuple(args)
     names = [_arg_name(a) for a in arg_tuple]
+    for arg in names:
+        check_identifier(arg, "argument name")
+        if arg.startswith("_") or arg in _RESERVED_ARG_NAMES:
+            raise ValueError(
+                f"argument name {arg!r} is reserved for the generated code (no leading '_', "
+                f"none of {sorted(_RESERVED_ARG_NAMES)})"
+            )
     if len(set(names)) != len(names):
         raise ValueError(f"duplicate argument names in {names}")
     for out_name, expr in outs.items():
-        if not out_name.isidentifier() or keyword.iskeyword(out_name):
-            raise ValueError(f"output name {out_name!r} is not a Python identifier")
+        check_identifier(out_name, "output name")
+        if not isinstance(expr, sp.Basic | int | float):
+            raise TypeError(f"output {out_name!r} must be a sympy expression or a number, got {type(expr).__name__}")
         if len(outs) > 1 and returns == "auto" and out_name.startswith("_"):
             raise ValueError(f"output name {out_name!r} starts with '_': it cannot name a field of the result NamedTuple")
         missing = undeclared_symbols(sp.sympify(expr), names)
@@ -314,6 +368,7 @@ def render_function(spec: KernelSpec, backend: str) -> str:
         if s.name in reserved:  # pragma: no cover - names starting with _c are not allowed as args
             raise ValueError(f"argument name {s.name} clashes with a temporary")
 
+    check_heads(exprs, backend)
     body: list[str] = []
     names = spec.arg_names
     if backend == "torch":
@@ -324,22 +379,11 @@ def render_function(spec: KernelSpec, backend: str) -> str:
         suffix = _align_suffix(ax, lowered.n_axes) if ax is not None else ""
         body.append(f"{name} = {conv}{suffix}")
     out_names = [f"_out{k}" for k in range(len(spec.outputs))]
-    if backend == "numpy" and spec.broadcast and all(e.free_symbols for e in reduced):
-        compute, n_scratch = inplace_statements(replacements, reduced, dict(spec.broadcast), printer)
-        if n_scratch:
-            shapes = ", ".join(f"{n}.shape" for n in names)
-            scratch = ", ".join(f"_w{k}" for k in range(n_scratch)) + ("," if n_scratch == 1 else "")
-            compute = [
-                f"{scratch} = _scratch(work, numpy.broadcast_shapes({shapes}), numpy.result_type({', '.join(names)}), {n_scratch})",
-                *compute,
-            ]
-    else:
-        compute = [f"{s.name} = {printer.doprint(rhs)}" for s, rhs in replacements]
-        for var, expr, ax in zip(out_names, reduced, lowered.out_axes, strict=True):
-            if not expr.free_symbols:
-                compute.append(f"{var} = {_constant(expr, names, backend, printer)}")
-            else:
-                compute.append(f"{var} = ({printer.doprint(expr)}){_squeeze_suffix(ax, lowered.n_axes)}")
+    try:
+        compute = _compute_lines(spec, lowered, replacements, reduced, out_names, backend, printer)
+    except NotImplementedError as exc:  # the stock printers' PrintMethodNotImplementedError
+        head = str(exc).split(":", 1)[-1].split("\n", 1)[0].strip() or "a function"
+        raise unsupported_error(head, backend) from None
     if backend == "numpy":
         body.append('with numpy.errstate(divide="ignore", under="ignore"):')
         body.extend("    " + line for line in compute)
@@ -356,9 +400,32 @@ def render_function(spec: KernelSpec, backend: str) -> str:
     doc = _docstring(spec, lowered, backend)
     signature = ", ".join(names) + (", *, work=None" if spec.broadcast else "")
     src = [f"def {spec.name}({signature}):"]
-    src.append(textwrap.indent('"""' + doc + '\n"""', "    "))
+    src.append(textwrap.indent(docstring_literal(doc + "\n"), "    "))
     src.extend(textwrap.indent(line, "    ") for line in body)
     return "\n".join(src) + "\n"
+
+
+def _compute_lines(
+    spec: KernelSpec, lowered: _Lowered, replacements: list, reduced: list, out_names: list[str], backend: str, printer: Any
+) -> list[str]:
+    names = spec.arg_names
+    if backend == "numpy" and spec.broadcast and all(e.free_symbols for e in reduced):
+        compute, n_scratch = inplace_statements(replacements, reduced, dict(spec.broadcast), printer)
+        if n_scratch:
+            shapes = ", ".join(f"{n}.shape" for n in names)
+            scratch = ", ".join(f"_w{k}" for k in range(n_scratch)) + ("," if n_scratch == 1 else "")
+            compute = [
+                f"{scratch} = _scratch(work, numpy.broadcast_shapes({shapes}), numpy.result_type({', '.join(names)}), {n_scratch})",
+                *compute,
+            ]
+        return compute
+    compute = [f"{s.name} = {printer.doprint(rhs)}" for s, rhs in replacements]
+    for var, expr, ax in zip(out_names, reduced, lowered.out_axes, strict=True):
+        if not expr.free_symbols:
+            compute.append(f"{var} = {_constant(expr, names, backend, printer)}")
+        else:
+            compute.append(f"{var} = ({printer.doprint(expr)}){_squeeze_suffix(ax, lowered.n_axes)}")
+    return compute
 
 
 def _constant(expr: sp.Expr, names: Sequence[str], backend: str, printer: Any) -> str:
@@ -385,7 +452,7 @@ def render_module(specs: Sequence[KernelSpec], backend: str, *, source: str, tit
         f"# source-hash: {h.hexdigest()}",
         "# Regenerate with `ibtheory codegen`; `ibtheory codegen --check` fails when this file is stale.",
         "# ruff: noqa",
-        f'"""{title} ({backend} backend, generated)."""',
+        docstring_literal(f"{_check_text(title, 'title')} ({backend} backend, generated)."),
         "",
         _IMPORTS[backend],
         "",
