@@ -2,26 +2,27 @@
 
 Result classes attach :func:`repr_html` with one line (``_repr_html_ = repr_html``). This module is
 a leaf: it imports nothing from the algorithm layers (it reads the results' public fields by name),
-so solvers can import it without an upward import; matplotlib is imported only to draw a small
-figure, and is optional (the summary is then text only). Figures are
-:class:`matplotlib.figure.Figure` objects, never pyplot state.
+so solvers can import it without an upward import. The small figures in the summaries are the
+``*_thumbnail`` functions of :mod:`ibtheory.figures`, imported only when a summary is rendered
+(so importing a solver imports neither matplotlib nor ibtheory.figures); matplotlib is optional,
+and without it the summary is text only.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-__all__ = ["figure_png", "figure_to_html", "repr_html"]
+if TYPE_CHECKING:
+    from types import ModuleType
 
-#: Size (inches) and resolution of the thumbnails in summaries: small enough for a table cell.
-THUMB_SIZE = (3.4, 2.5)
-THUMB_DPI = 80
+    from matplotlib.figure import Figure
+
+__all__ = ["repr_html"]
+
 #: Kernel values (NNGP, NTK) have the units of the squared network output.
 KERNEL_UNITS = "output units²"
 
@@ -46,28 +47,13 @@ def _fmt_list(a: Any, digits: int = 4, limit: int = 6) -> str:
     return ", ".join(vals[:limit]) + more
 
 
-def figure_png(fig: Any, *, dpi: int = THUMB_DPI) -> bytes:
-    """PNG bytes of a :class:`matplotlib.figure.Figure` (drawn with the Agg canvas, no pyplot)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    return buf.getvalue()
-
-
-def figure_to_html(fig: Any, *, dpi: int = THUMB_DPI, alt: str = "figure") -> str:
-    """An ``<img>`` tag holding the figure as an inline PNG."""
-    data = base64.b64encode(figure_png(fig, dpi=dpi)).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}"/>'
-
-
-def _thumbnail(draw: Callable[[Any], None], alt: str) -> str:
-    """Draw on one fresh axes and return it as an <img>; '' when matplotlib is not installed."""
+def _thumbnail(build: Callable[[ModuleType], Figure], alt: str) -> str:
+    """``build(ibtheory.figures)`` as an <img>; '' when matplotlib is not installed."""
     try:
-        from matplotlib.figure import Figure
-    except ImportError:
+        from . import figures
+    except ImportError:  # matplotlib is an optional extra
         return ""
-    fig = Figure(figsize=THUMB_SIZE, layout="constrained")
-    draw(fig.add_subplot())
-    return figure_to_html(fig, alt=alt)
+    return figures.figure_to_html(build(figures), alt=alt)
 
 
 def _table(title: str, rows: list[tuple[str, str]], picture: str = "") -> str:
@@ -100,13 +86,8 @@ def _curve(c: Any) -> str:
         ("converged", f"{int(conv.sum())} of {conv.size} betas"),
     ]
 
-    def draw(ax: Any) -> None:
-        ax.plot(c.i_xt, c.i_ty, "o-", ms=2, lw=1)
-        ax.set_xlabel(f"I(X;T) [{u}]", fontsize=8)
-        ax.set_ylabel(f"I(T;Y) [{u}]", fontsize=8)
-        ax.tick_params(labelsize=7)
-
-    return _table(f"{_METHOD.get(c.method, c.method)} curve (IBCurve)", rows, _thumbnail(draw, "information plane"))
+    return _table(f"{_METHOD.get(c.method, c.method)} curve (IBCurve)", rows,
+                  _thumbnail(lambda f: f.curve_thumbnail(c), "information plane"))
 
 
 def _solution(s: Any) -> str:
@@ -120,20 +101,13 @@ def _solution(s: Any) -> str:
         ("converged", f"{bool(s.converged)} after {int(s.n_iter)} alternations (residual {_fmt(s.residual, 3)})"),
     ]
 
-    def draw(ax: Any) -> None:
-        im = ax.imshow(_np(s.p_t_given_x), aspect="auto", cmap="viridis", vmin=0.0, vmax=1.0)
-        ax.set_xlabel("t", fontsize=8)
-        ax.set_ylabel("x", fontsize=8)
-        ax.set_title("encoder p(t|x)", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.figure.colorbar(im, ax=ax)
-
-    return _table(f"{_METHOD.get(s.method, s.method)} solution (IBSolution)", rows, _thumbnail(draw, "encoder"))
+    return _table(f"{_METHOD.get(s.method, s.method)} solution (IBSolution)", rows,
+                  _thumbnail(lambda f: f.solution_thumbnail(s), "encoder"))
 
 
 def _gaussian(g: Any) -> str:
     u = g.units
-    betas, i_xt, i_ty = _np(g.betas), _np(g.i_xt), _np(g.i_ty)
+    betas, i_xt = _np(g.betas), _np(g.i_xt)
     rows = [
         ("betas", f"{betas.size} from {_fmt(betas.min())} to {_fmt(betas.max())} (dimensionless)"),
         ("eigenvalues λ_i", _fmt_list(g.eigenvalues)),
@@ -144,15 +118,8 @@ def _gaussian(g: Any) -> str:
         ("backend", str(g.backend)),
     ]
 
-    def draw(ax: Any) -> None:
-        ax.plot(i_xt, i_ty, lw=1.2)
-        ax.axhline(float(_np(g.i_xy)), color="0.5", ls=":", lw=1)
-        ax.set_xlabel(f"I(X;T) [{u}]", fontsize=8)
-        ax.set_ylabel(f"I(T;Y) [{u}]", fontsize=8)
-        ax.tick_params(labelsize=7)
-
     title = f"Gaussian {_METHOD.get(g.method, g.method)} (GaussianIBResult)"
-    return _table(title, rows, _thumbnail(draw, "information curve"))
+    return _table(title, rows, _thumbnail(lambda f: f.gaussian_thumbnail(g), "information curve"))
 
 
 def _fc_kernels(k: Any) -> str:
@@ -166,13 +133,7 @@ def _fc_kernels(k: Any) -> str:
     ]
     picture = ""
     if k.symmetric and nngp.shape[0] > 1:
-        def draw(ax: Any) -> None:
-            im = ax.imshow(ntk, cmap="magma")
-            ax.set_title("NTK", fontsize=8)
-            ax.tick_params(labelsize=7)
-            ax.figure.colorbar(im, ax=ax)
-
-        picture = _thumbnail(draw, "NTK matrix")
+        picture = _thumbnail(lambda f: f.ntk_matrix_thumbnail(k), "NTK matrix")
     return _table("NNGP / NTK kernels (FCKernels)", rows, picture)
 
 
@@ -199,13 +160,7 @@ def _finite_ensemble(f: Any) -> str:
     ]
     picture = ""
     if loss.shape[0] > 1:
-        def draw(ax: Any) -> None:
-            ax.plot(_np(f.times), loss.mean(axis=1), "o-", ms=2)
-            ax.set_xlabel("time [steps]", fontsize=8)
-            ax.set_ylabel("train loss", fontsize=8)
-            ax.tick_params(labelsize=7)
-
-        picture = _thumbnail(draw, "training loss")
+        picture = _thumbnail(lambda fig: fig.training_loss_thumbnail(f), "training loss")
     return _table("Finite-width ensemble (FiniteEnsemble)", rows, picture)
 
 

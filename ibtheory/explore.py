@@ -2,7 +2,9 @@
 
 Each explorer computes its data once with the public API (``ib_curve``, ``critical_betas``,
 ``gaussian_ib``, ``fc_kernels``, ``empirical_kernels``, information planes) and redraws one
-:class:`matplotlib.figure.Figure` (no pyplot state) on :meth:`Explorer.update`. In Jupyter the
+:class:`matplotlib.figure.Figure` (no pyplot state) on :meth:`Explorer.update` with the
+``draw_*_explorer`` functions of :mod:`ibtheory.figures` (imported on first use: matplotlib is an
+optional extra). In Jupyter the
 explorer shows its controls and the figure as an image widget; where ipywidgets is not installed,
 or a viewer cannot run widgets (a saved notebook on a web page), the same figure is shown as a
 static picture. Without Jupyter, call ``update(...)`` and use ``explorer.figure``.
@@ -20,11 +22,10 @@ static picture. Without Jupyter, call ``update(...)`` and use ``explorer.figure`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import ModuleType
 from typing import Any
 
 import numpy as np
-
-from .display import figure_png, figure_to_html
 
 __all__ = [
     "Explorer",
@@ -41,6 +42,13 @@ __all__ = [
 #: Resolution of the explorer figures (pixels per inch) in widgets and static pictures.
 EXPLORER_DPI = 90
 _METHOD_LABELS = {"ib": "IB", "dualib": "dualIB"}
+
+
+def _figures() -> ModuleType:
+    """:mod:`ibtheory.figures`, imported on first use (it imports matplotlib)."""
+    from . import figures
+
+    return figures
 
 
 def _widgets() -> Any:
@@ -69,10 +77,8 @@ class Explorer:
     figsize: tuple[float, float] = (12.0, 3.8)
 
     def __init__(self, values: dict[str, Any]) -> None:
-        from matplotlib.figure import Figure
-
         self.values = dict(values)
-        self.figure = Figure(figsize=self.figsize, layout="constrained")
+        self.figure = _figures().explorer_figure(self.figsize)
         self._images: list[Any] = []  # the image widget of each display of this explorer
         self._draw()
 
@@ -85,7 +91,7 @@ class Explorer:
         self.figure.clear()
         self._draw()
         if self._images:
-            png = figure_png(self.figure, dpi=EXPLORER_DPI)
+            png = _figures().figure_png(self.figure, dpi=EXPLORER_DPI)
             for image in self._images:
                 image.value = png
         return self.figure
@@ -105,7 +111,7 @@ class Explorer:
         if widgets is None:
             return None
         controls = self._controls(widgets)
-        image = widgets.Image(value=figure_png(self.figure, dpi=EXPLORER_DPI), format="png")
+        image = widgets.Image(value=_figures().figure_png(self.figure, dpi=EXPLORER_DPI), format="png")
         self._images.append(image)
         for name, control in controls.items():
             control.observe(lambda change, name=name: self.update(**{name: change["new"]}), names="value")
@@ -113,7 +119,8 @@ class Explorer:
 
     def _repr_html_(self) -> str:
         note = "a still picture: the controls need ipywidgets (the <code>notebooks</code> extra) and a live kernel"
-        return f"<div>{figure_to_html(self.figure, dpi=EXPLORER_DPI, alt=type(self).__name__)}<br/><small>{note}</small></div>"
+        picture = _figures().figure_to_html(self.figure, dpi=EXPLORER_DPI, alt=type(self).__name__)
+        return f"<div>{picture}<br/><small>{note}</small></div>"
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -151,27 +158,9 @@ class IBExplorer(Explorer):
         return _check_method_beta(values, self.curves, self.betas)
 
     def _draw(self) -> None:
-        from .report import plot_curve
-
-        method, beta = self.values["method"], self.values["beta"]
-        curve = self.curves[method]
-        i = _nearest_index(np.asarray(curve.betas, dtype=float), beta)
-        ax_plane, ax_enc, ax_k = self.figure.subplots(1, 3, width_ratios=[1.2, 0.9, 1.2])
-        for m, other in self.curves.items():
-            if m != method:
-                ax_plane.plot(other.i_xt, other.i_ty, "-", color="0.75", lw=1, label=_METHOD_LABELS.get(m, m))
-        plot_curve(curve, (ax_plane, ax_k), critical=self.critical[method], color="C0")
-        u = curve.units
-        ax_plane.plot(curve.i_xt[i], curve.i_ty[i], "o", ms=9, mfc="none", mec="C3", mew=2)
-        ax_k.axvline(curve.betas[i], color="C3", lw=1.5)
-        ax_plane.set_title(f"I(X;T) = {curve.i_xt[i]:.3f}, I(T;Y) = {curve.i_ty[i]:.3f} {u}", fontsize=9)
-        enc = np.asarray(curve.encoders[i])
-        im = ax_enc.imshow(enc, aspect="auto", cmap="viridis", vmin=0.0, vmax=1.0, interpolation="nearest")
-        ax_enc.set_xticks(range(enc.shape[1]))
-        ax_enc.set_xlabel("cluster t")
-        ax_enc.set_ylabel("x")
-        ax_enc.set_title(f"p(t|x) at beta = {curve.betas[i]:.3g}: {int(curve.n_clusters[i])} clusters", fontsize=9)
-        self.figure.colorbar(im, ax=ax_enc, label="p(t|x)")
+        method = self.values["method"]
+        i = _nearest_index(np.asarray(self.curves[method].betas, dtype=float), self.values["beta"])
+        _figures().draw_ib_explorer(self.figure, self.curves, self.critical, method, i)
 
     def _controls(self, widgets: Any) -> dict[str, Any]:
         return _method_beta_controls(widgets, self.curves, self.betas, self.values)
@@ -249,43 +238,9 @@ class GaussianExplorer(Explorer):
         return _check_method_beta(values, self.results, self.betas)
 
     def _draw(self) -> None:
-        method, beta = self.values["method"], self.values["beta"]
-        r = self.results[method]
-        i = _nearest_index(r["betas"], beta)
-        u = r["units"]
-        ax_spec, ax_alpha, ax_plane = self.figure.subplots(1, 3)
-        lam, crit = r["eigenvalues"], r["critical_betas"]
-        idx = np.arange(lam.size)
-        active = crit <= r["betas"][i]
-        ax_spec.bar(idx, lam, color=np.where(active, "C0", "0.7"))
-        for k in idx:
-            label = "inf" if np.isinf(crit[k]) else f"{crit[k]:.3g}"
-            ax_spec.annotate(f"β_c={label}", (k, lam[k]), ha="center", va="bottom", fontsize=8)
-        ax_spec.set_ylim(0, 1.2)
-        ax_spec.set_xticks(idx)
-        ax_spec.set_xlabel("direction i")
-        ax_spec.set_ylabel("eigenvalue λ_i of Σ_x|y Σ_x⁻¹")
-        ax_spec.set_title(f"{int(active.sum())} of {lam.size} directions active", fontsize=9)
-        for k in idx:
-            ax_alpha.plot(r["betas"], r["alphas"][:, k], label=f"α_{k}")
-        for c in crit[np.isfinite(crit)]:
-            ax_alpha.axvline(c, color="0.5", ls=":", lw=1)
-        ax_alpha.axvline(r["betas"][i], color="C3", lw=1.5)
-        ax_alpha.set_xscale("log")
-        ax_alpha.set_xlabel("beta (dimensionless)")
-        ax_alpha.set_ylabel("projection scale α_i")
-        ax_alpha.legend(fontsize=7)
-        ax_alpha.set_title(f"beta = {r['betas'][i]:.3g}", fontsize=9)
-        for m, other in self.results.items():
-            if m != method:
-                ax_plane.plot(other["i_xt"], other["i_ty"], "-", color="0.75", lw=3, label=_METHOD_LABELS.get(m, m))
-        ax_plane.plot(r["i_xt"], r["i_ty"], "C0-", label=_METHOD_LABELS.get(method, method))
-        ax_plane.axhline(r["i_xy"], color="0.5", ls=":", lw=1, label="I(X;Y)")
-        ax_plane.plot(r["i_xt"][i], r["i_ty"][i], "o", ms=9, mfc="none", mec="C3", mew=2)
-        ax_plane.set_xlabel(f"I(X;T) [{u}]")
-        ax_plane.set_ylabel(f"I(T;Y) [{u}]")
-        ax_plane.legend(fontsize=7)
-        ax_plane.set_title(f"I(X;T) = {r['i_xt'][i]:.3f}, I(T;Y) = {r['i_ty'][i]:.3f} {u}", fontsize=9)
+        method = self.values["method"]
+        i = _nearest_index(self.results[method]["betas"], self.values["beta"])
+        _figures().draw_gaussian_explorer(self.figure, self.results, method, i)
 
     def _controls(self, widgets: Any) -> dict[str, Any]:
         return _method_beta_controls(widgets, self.results, self.betas, self.values)
@@ -364,28 +319,11 @@ class NTKExplorer(Explorer):
 
     def _draw(self) -> None:
         analytic, finite = self._kernels()
-        ax_a, ax_f = self.figure.subplots(1, 2, sharey=True)
-        nngp, ntk = np.asarray(analytic.nngp)[0], np.asarray(analytic.ntk)[0]
-        for ax in (ax_a, ax_f):
-            ax.plot(self.angles, ntk, "C0-", lw=1.5, label="NTK (analytic)")
-            ax.plot(self.angles, nngp, "C1-", lw=1.5, label="NNGP (analytic)")
-            ax.set_xlabel("angle between inputs [rad]")
-        ax_a.set_ylabel("kernel value [output units²]")
         v = self.values
-        ax_a.set_title(f"{v['activation']}, depth {v['depth']}, w_std {v['w_std']:.2f}, b_std {self.b_std:.2f}", fontsize=9)
-        ax_a.legend(fontsize=8)
-        if finite is None:
-            ax_f.text(0.5, 0.5, "finite-width ensemble needs torch\n(pip install ibtheory[torch])",
-                      ha="center", va="center", transform=ax_f.transAxes)
-            return
-        m = self.n_networks
-        for data, color, name in ((finite.ntk, "C0", "NTK"), (finite.nngp, "C1", "NNGP")):
-            vals = np.asarray(data)[:, 0, :]  # (networks, angles)
-            mean, se = vals.mean(axis=0), vals.std(axis=0, ddof=1) / np.sqrt(m)
-            ax_f.fill_between(self.angles, mean - 2 * se, mean + 2 * se, color=color, alpha=0.25)
-            ax_f.plot(self.angles, mean, color + "o", ms=2.5, label=f"{name}, mean of {m} nets")
-        ax_f.set_title(f"finite width {self.width}: mean ± 2 s.e. over {m} networks", fontsize=9)
-        ax_f.legend(fontsize=8)
+        _figures().draw_ntk_explorer(
+            self.figure, self.angles, analytic, finite, activation=v["activation"], depth=v["depth"],
+            w_std=v["w_std"], b_std=self.b_std, width=self.width, n_networks=self.n_networks,
+        )
 
     def _controls(self, widgets: Any) -> dict[str, Any]:
         return {
@@ -426,23 +364,7 @@ class InfoPlanePlayer(Explorer):
         return values
 
     def _draw(self) -> None:
-        axes = np.atleast_1d(self.figure.subplots(1, len(self.planes), sharex=True, sharey=True))
-        x_max = max(float(np.nanmax(p.i_xt)) for p in self.planes.values())
-        y_max = max(float(np.nanmax(p.i_ty)) for p in self.planes.values())
-        for ax, (name, plane) in zip(axes, self.planes.items(), strict=True):
-            epochs = np.asarray(plane.epochs)
-            r = max(int(np.searchsorted(epochs, self.values["epoch"], side="right")) - 1, 0)
-            i_xt, i_ty = plane.i_xt.mean(axis=1), plane.i_ty.mean(axis=1)  # (R, L), mean over networks
-            for layer in range(i_xt.shape[1]):
-                ax.plot(i_xt[: r + 1, layer], i_ty[: r + 1, layer], "-", color=f"C{layer % 10}", lw=0.8, alpha=0.5)
-                ax.plot(i_xt[r, layer], i_ty[r, layer], "o", color=f"C{layer % 10}", ms=6, label=f"layer {layer + 1}")
-            ax.plot(i_xt[r], i_ty[r], "k-", lw=0.6)
-            ax.set_xlim(0, 1.05 * x_max)
-            ax.set_ylim(0, 1.05 * y_max)
-            ax.set_xlabel(f"I(X;T) [{plane.units}]")
-            ax.set_title(f"{name}: epoch {int(epochs[r])}", fontsize=9)
-        axes[0].set_ylabel(f"I(T;Y) [{next(iter(self.planes.values())).units}]")
-        axes[-1].legend(fontsize=7, loc="lower right")
+        _figures().draw_infoplane_player(self.figure, self.planes, self.values["epoch"])
 
     def _controls(self, widgets: Any) -> dict[str, Any]:
         options = [int(e) for e in self.epochs]

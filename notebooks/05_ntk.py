@@ -35,12 +35,12 @@ import numpy as np
 import torch
 from IPython import get_ipython
 
-from ibtheory.ntk import fc_kernels
-from ibtheory.numeric import fc_kernel_entry
-from ibtheory.report.figures import (
+from ibtheory.figures import (
     kernels_vs_angle_figure,
     ntk_kernels_and_ensemble_figure,
 )
+from ibtheory.ntk import fc_kernels
+from ibtheory.numeric import fc_kernel_entry
 from ibtheory.report.ntk_experiments import (
     circle,
     compare_kernels,

@@ -36,6 +36,11 @@ import numpy as np
 from IPython import get_ipython
 
 from ibtheory.estimators import mixture_entropy_bounds
+from ibtheory.figures import (
+    information_vs_train_size_figure,
+    information_vs_w_std_figure,
+    plot_information_over_time,
+)
 from ibtheory.models import digits_data
 from ibtheory.ntk import (
     ensemble_information,
@@ -45,11 +50,6 @@ from ibtheory.ntk import (
     information_vs_train_size,
     information_vs_w_std,
     output_information,
-)
-from ibtheory.report.figures import (
-    information_vs_train_size_figure,
-    information_vs_w_std_figure,
-    plot_information_over_time,
 )
 
 QUICK = os.environ.get("IBTHEORY_NOTEBOOK_QUICK") == "1"

@@ -41,6 +41,12 @@ from IPython import get_ipython
 
 import ibtheory
 from ibtheory.estimators import binning_information, kde_information
+from ibtheory.figures import (
+    input_compression_figure,
+    plot_gradient_phases,
+    plot_information_planes,
+    plot_variational_planes,
+)
 from ibtheory.infoplane import (
     information_plane,
     load_digits_data,
@@ -48,12 +54,6 @@ from ibtheory.infoplane import (
     train_variational,
 )
 from ibtheory.models import twelve_bit_split, twelve_bit_task
-from ibtheory.report.figures import (
-    input_compression_figure,
-    plot_gradient_phases,
-    plot_information_planes,
-    plot_variational_planes,
-)
 
 QUICK = os.environ.get("IBTHEORY_NOTEBOOK_QUICK") == "1"
 torch.set_num_threads(1)

@@ -14,29 +14,52 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "ibtheory"
 
 #: Which ibtheory packages each package may import (besides itself). Layers, top to bottom:
-#: front ends -> algorithms -> numeric, display -> _generated -> codegen; kernels -> symbolic, codegen.
+#: front ends -> algorithms -> numeric, display, figures -> _generated -> codegen;
+#: kernels -> symbolic, codegen.
 ALGORITHMS = {"solvers", "gaussian", "ntk", "estimators", "infoplane", "models"}
-#: display renders result summaries for Jupyter (``_repr_html_``) and imports nothing of ibtheory.
-BASE = {"numeric", "_generated", "display"}
+#: display renders result summaries for Jupyter (``_repr_html_``), drawing their thumbnails with
+#: figures (imported lazily); figures is the one plotting module and reads numeric's units only.
+BASE = {"numeric", "_generated", "display", "figures"}
 ALLOWED: dict[str, set[str]] = {
     "symbolic": set(),
     "codegen": set(),
     "kernels": {"symbolic", "codegen"},
     "_generated": {"codegen"},
     "numeric": {"_generated"},
-    "display": set(),
+    "display": {"figures"},
+    "figures": {"numeric"},
     **{name: ALGORITHMS | BASE for name in ALGORITHMS},
 }
 #: Modules whose leading underscore marks a layer, not a private helper (style.md 2).
 LAYER_MODULES = {"_generated"}
 
 
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _runtime_nodes(tree: ast.AST):
+    """Every node of ``tree`` except the bodies of ``if TYPE_CHECKING:`` blocks (they never run)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child.test):
+                stack.extend(child.orelse)
+            else:
+                stack.append(child)
+
+
 def _imports(path: Path) -> list[tuple[str, str]]:
-    """(package, dotted module) for every ibtheory import in ``path``, relative ones resolved."""
+    """(package, dotted module) for every ibtheory import in ``path`` that runs (imports under
+    ``if TYPE_CHECKING:`` are for annotations only), relative ones resolved."""
     rel = path.relative_to(ROOT).with_suffix("").parts
     here = list(rel[:-1])
     found = []
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in _runtime_nodes(ast.parse(path.read_text())):
         mods: list[str] = []
         if isinstance(node, ast.ImportFrom):
             if node.level == 0 and (node.module or "").startswith("ibtheory."):
@@ -103,6 +126,68 @@ def test_every_public_name_resolves_and_import_ibtheory_pays_for_neither_sympy_n
         "for t in ('IBCurve', 'IBSolution', 'GaussianIBResult', 'FCKernels', 'EnsemblePrediction',\n"
         "          'EnsembleInformation', 'MixtureEntropyBounds', 'KDEInformation'):\n"
         "    assert isinstance(getattr(ibtheory, t), type), t\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_type_checking_imports_are_skipped_and_runtime_imports_are_not(tmp_path, monkeypatch):
+    pkg = tmp_path / "ibtheory" / "figures.py"
+    pkg.parent.mkdir()
+    pkg.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "import typing\n"
+        "from .numeric import to_units\n"
+        "if TYPE_CHECKING:\n    from .infoplane import InformationPlane\n"
+        "if typing.TYPE_CHECKING:\n    from .report import ntk_experiments\n"
+        "else:\n    from .display import repr_html\n"
+    )
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", pkg.parent)
+    assert sorted(_imports(pkg)) == [("display", "display"), ("numeric", "numeric")]
+
+
+#: Calls that construct a matplotlib Figure or its axes; only ibtheory.figures may make them.
+FIGURE_CALLS = {"Figure", "add_subplot", "subplots", "add_axes", "subplot_mosaic"}
+
+
+def test_only_the_figures_module_constructs_figures_or_axes():
+    found = []
+    for path in LIBRARY:
+        if path == ROOT / "figures.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                f = node.func
+                name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+                if name in FIGURE_CALLS:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} calls {name}(")
+    assert found == []
+
+
+def test_importing_the_algorithms_imports_neither_matplotlib_nor_the_figures_module():
+    """Result classes attach display's ``_repr_html_``; display imports ibtheory.figures (and with it
+    matplotlib) only when a summary with a thumbnail is rendered."""
+    code = (
+        "import sys\n"
+        "import ibtheory.solvers, ibtheory.gaussian, ibtheory.ntk, ibtheory.display\n"
+        "loaded = [m for m in ('matplotlib', 'ibtheory.figures') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_summaries_are_text_only_without_matplotlib():
+    """matplotlib is an optional extra: with it unimportable, a summary is the table without a picture."""
+    code = (
+        "import sys\n"
+        "sys.modules['matplotlib'] = None  # import matplotlib now raises ImportError\n"
+        "import numpy as np\n"
+        "from ibtheory import ib_curve\n"
+        "from ibtheory.models import random_joint\n"
+        "html = ib_curve(random_joint(3, 2, seed=0), np.geomspace(0.5, 10.0, 4))._repr_html_()\n"
+        "assert 'IB curve (IBCurve)' in html and 'I(X;T)' in html, html\n"
+        "assert '<img' not in html, html\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr

@@ -1,6 +1,6 @@
 """Information planes of trained networks: the 12-bit task, SGD phases, variational IB/dualIB.
 
-The figures of these results are in :mod:`ibtheory.report.figures` (``plot_information_plane``,
+The figures of these results are in :mod:`ibtheory.figures` (``plot_information_plane``,
 ``plot_information_planes``, ``plot_gradient_phases``, ``plot_variational_planes``).
 """
 

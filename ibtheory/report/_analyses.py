@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..figures import gaussian_curves_figure
 from ._report import Section
 from ._reproduce import _savefig, _write_csv, analysis
-from .figures import gaussian_curves_figure
 
 
 @analysis("gaussian")

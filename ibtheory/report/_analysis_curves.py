@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..figures import curves_figure
 from ._report import Section
 from ._reproduce import _savefig, _write_csv, analysis
-from .figures import curves_figure
 
 if TYPE_CHECKING:
     from ..solvers import IBCurve

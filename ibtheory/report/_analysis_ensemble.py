@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from ..figures import information_vs_train_size_figure, plot_information_over_time
 from ._report import Section
 from ._reproduce import _savefig, _write_csv, analysis
-from .figures import information_vs_train_size_figure, plot_information_over_time
 
 
 @analysis("ensemble")

@@ -2,7 +2,7 @@
 
 Theory reference 5.1-5.6: Shwartz-Ziv & Tishby 2017 (tanh: fitting, then compression; drift then
 diffusion of the minibatch gradients) and Saxe et al. 2018 (ReLU: no compression under binning).
-Only library calls live here; the figures are :mod:`ibtheory.report.figures`.
+Only library calls live here; the figures are :mod:`ibtheory.figures`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..figures import plot_gradient_phases, plot_information_planes
 from ._report import Section
 from ._reproduce import _savefig, _write_csv, analysis
-from .figures import plot_gradient_phases, plot_information_planes
 
 
 @analysis("infoplane")

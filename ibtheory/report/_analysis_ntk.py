@@ -1,7 +1,7 @@
 """Analysis "ntk": analytic NNGP/NTK vs finite width, and the infinite ensemble's prediction over time.
 
 The experiments are :mod:`ibtheory.report.ntk_experiments` (shared with notebook 05), the figure
-:func:`ibtheory.report.figures.ntk_kernels_and_ensemble_figure`; every setting is stated in the section.
+:func:`ibtheory.figures.ntk_kernels_and_ensemble_figure`; every setting is stated in the section.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from ..figures import ntk_kernels_and_ensemble_figure
 from ._report import Section
 from ._reproduce import _savefig, _write_csv, analysis
-from .figures import ntk_kernels_and_ensemble_figure
 from .ntk_experiments import (
     EnsembleOverTime,
     KernelComparison,

@@ -2,7 +2,7 @@
 
 Writes ``curve_<method>.csv`` (beta, I(X;T), I(T;Y), objective, effective clusters) and
 ``curve_<method>.png`` (information plane; clusters against beta with the local critical beta and the
-global transitions marked) into ``out``. The figure is :func:`ibtheory.report.figures.curves_figure`,
+global transitions marked) into ``out``. The figure is :func:`ibtheory.figures.curves_figure`,
 shared with the ``curves`` analysis and notebook 03.
 """
 
@@ -16,8 +16,8 @@ import numpy as np
 
 def curve_command(joint: Any, betas: Any, *, method: str, units: str, out: Path, seed: int, effort: str = "optimum") -> list[Path]:
     """Compute the curve of ``joint`` (validated (n_x, n_y) joint) on ``betas`` and write CSV + PNG."""
+    from ..figures import METHOD_LABELS, curves_figure
     from ..solvers import critical_betas, ib_curve
-    from .figures import METHOD_LABELS, curves_figure
 
     curve = ib_curve(joint, betas, method=method, units=units, seed=seed, effort=effort)
     crit = critical_betas(joint, method=method)

@@ -2,7 +2,7 @@
 
 Writes ``ntk_info.csv`` (one row per time, every quantity of
 :class:`ibtheory.ntk.EnsembleInformation`) and ``ntk_info.png`` (four panels) into ``out``.
-The figure is :func:`ibtheory.report.figures.plot_information_over_time`, shared with the
+The figure is :func:`ibtheory.figures.plot_information_over_time`, shared with the
 ``ensemble`` analysis and notebook 06.
 """
 
@@ -34,9 +34,9 @@ def ntk_info_command(
     seed: int,
 ) -> list[Path]:
     """Run :func:`ibtheory.ntk.ensemble_information` on a data set and write CSV + figure into ``out``."""
+    from ..figures import plot_information_over_time
     from ..models import load_classification_data
     from ..ntk import ensemble_information
-    from .figures import plot_information_over_time
 
     d = load_classification_data(data, n_train, n_eval, seed=seed)
     info = ensemble_information(

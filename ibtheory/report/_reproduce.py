@@ -1,7 +1,7 @@
 """``ibtheory reproduce``: run the headline analyses and write figures, data and a report.
 
 Each analysis is a function ``(out_dir, quick, seed) -> Section`` that calls the library (no
-algorithm lives here), builds its figures with :mod:`ibtheory.report.figures` and saves them (PNG)
+algorithm lives here), builds its figures with :mod:`ibtheory.figures` and saves them (PNG)
 and its data (CSV/JSON) into ``out_dir``.
 """
 

@@ -2,7 +2,7 @@
 
 Inputs lie on the circle, x(a) = sqrt(2) (cos a, sin a), so the input kernel x.x'/d is cos(a - a').
 Each function only calls :mod:`ibtheory.ntk` and returns a frozen result; the figure is
-:func:`ibtheory.report.figures.ntk_kernels_and_ensemble_figure`. ``arch`` is a dict of the
+:func:`ibtheory.figures.ntk_kernels_and_ensemble_figure`. ``arch`` is a dict of the
 architecture arguments shared by every call (``depth``, ``activation``, ``w_std``, ``b_std``).
 """
 

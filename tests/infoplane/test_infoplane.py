@@ -11,6 +11,12 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
+from ibtheory.figures import (
+    plot_gradient_phases,
+    plot_information_plane,
+    plot_information_planes,
+    plot_variational_planes,
+)
 from ibtheory.infoplane import (
     information_plane,
     label_noise_model,
@@ -21,12 +27,6 @@ from ibtheory.infoplane import (
 from ibtheory.infoplane._training import log_spaced_epochs
 from ibtheory.infoplane._variational import _mc_information_xz
 from ibtheory.models import twelve_bit_split, twelve_bit_task
-from ibtheory.report.figures import (
-    plot_gradient_phases,
-    plot_information_plane,
-    plot_information_planes,
-    plot_variational_planes,
-)
 
 #: float32 softmax rows sum to one within a few ulps.
 SOFTMAX_ATOL = 1e-6

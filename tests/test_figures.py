@@ -1,5 +1,6 @@
 """Figures have no side effects: importing every ibtheory module and building every figure of
-:mod:`ibtheory.report.figures` leaves matplotlib's backend and pyplot's figure list unchanged.
+:mod:`ibtheory.figures` (report figures, the thumbnails of the HTML summaries, the explorers'
+figures) leaves matplotlib's backend and pyplot's figure list unchanged.
 
 A fresh interpreter is needed (an import-time ``matplotlib.use`` runs only once per process), so the
 check runs in a subprocess that first selects a backend no library code would pick ("svg"): a
@@ -9,6 +10,7 @@ library that switched to Agg, or opened a pyplot figure, would show up in the co
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 import os
 import subprocess
@@ -16,16 +18,22 @@ import sys
 from pathlib import Path
 
 import ibtheory
-import ibtheory.report.figures as figures
+import ibtheory.figures as figures
 
 PACKAGE = Path(ibtheory.__file__).resolve().parent
 
 #: Building every figure at tiny sizes takes ~10-20 s on the 2-core CI machine.
 SUBPROCESS_TIMEOUT_S = 300
 
-#: ``plot_*`` helpers that draw on the caller's axes; the script exercises them through the
-#: figures that compose them.
-DRAWN_ON_AXES = {"plot_curve", "plot_ensemble_over_time", "plot_trained_ensemble_errors"}
+#: Public functions of ibtheory.figures: every one must be called by the script, directly or through
+#: the library (the report's composite figures, the HTML summaries, the explorers).
+PUBLIC = {
+    name
+    for name, fn in inspect.getmembers(figures, inspect.isfunction)
+    if fn.__module__ == figures.__name__ and not name.startswith("_")
+}
+#: Those that return a new Figure (the rest draw on axes or a figure the caller owns, or encode one).
+RETURNS_FIGURE = {name for name in PUBLIC if inspect.signature(getattr(figures, name)).return_annotation == "Figure"}
 
 SCRIPT = r"""
 import dataclasses, importlib, io, json, pkgutil
@@ -48,8 +56,23 @@ from ibtheory.models import digits_data, random_joint, twelve_bit_task
 from ibtheory.ntk import (
     ensemble_information, fc_kernels, information_vs_train_size, information_vs_w_std,
 )
-from ibtheory.report import figures as F
+from ibtheory import explore
+from ibtheory import figures as F
+from ibtheory import solve_ib
+from ibtheory.ntk import finite_ensemble
 from ibtheory.report import ntk_experiments as E
+
+# record every call of a public figures function, whichever module makes it (module globals are the
+# module's attributes, so calls between figures functions are recorded too)
+called = {}
+def _recorded(name, fn):
+    def wrapper(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        called[name] = type(out).__module__ + "." + type(out).__name__
+        return out
+    return wrapper
+for name in PUBLIC:
+    setattr(F, name, _recorded(name, getattr(F, name)))
 
 built = {}
 p_xy = random_joint(4, 3, concentration=0.7, seed=1)
@@ -106,12 +129,38 @@ grid = np.linspace(0.0, 12.0, 5)
 built["input_compression_figure"] = F.input_compression_figure(
     grid, {m: input_compression_bound(grid, m, 0.05).epsilon for m in (100, 1000)})
 
+# the thumbnails of the HTML summaries (rendered to PNG by figure_png inside figure_to_html)
+summaries = {
+    "IBCurve": curve, "IBSolution": solve_ib(p_xy, 5.0),
+    "GaussianIBResult": gaussian_ib(cx, cxy, cy, g_betas), "FCKernels": fc_kernels(xg, depth=1, w_std=1.5, b_std=0.1),
+    "FiniteEnsemble": finite_ensemble(xg, np.sin(gam)[:, None], None, [0.0, 2.0], n_networks=2, width=8, depth=1,
+                                      w_std=1.5, b_std=0.1, learning_rate=0.5, seed=0),
+}
+for name, result in summaries.items():
+    assert "<img" in result._repr_html_(), name
+
+# the explorers' figures, drawn and redrawn
+explorers = {
+    "ib": explore.IBExplorer({"ib": curve}, {"ib": critical_betas(p_xy, method="ib")}),
+    "gaussian": explore.gaussian_explorer(cx, cxy, cy, g_betas),
+    "ntk": explore.ntk_explorer(n_angles=5, n_networks=2, width=8),
+    # a plane with spread (the tiny run above learns nothing: all I(T;Y) = 0, a singular y range)
+    "infoplane": explore.infoplane_player(dataclasses.replace(
+        plane, i_xt=np.random.default_rng(0).uniform(0, 12, plane.i_xt.shape),
+        i_ty=np.random.default_rng(1).uniform(0, 1, plane.i_ty.shape))),
+}
+for name, exp in explorers.items():
+    exp.update(**exp.values)
+    assert exp._repr_html_().startswith("<div><img"), name
+    built["explorer " + name] = exp.figure
+
 kinds = {}
 for name, fig in built.items():
     fig.savefig(io.BytesIO(), format="png")  # rendering, where a backend could be switched
     kinds[name] = type(fig).__module__ + "." + type(fig).__name__
 after = {"backend": matplotlib.get_backend(), "fignums": plt.get_fignums()}
-print(json.dumps({"before": before, "after_import": after_import, "after": after, "built": kinds}))
+print(json.dumps({"before": before, "after_import": after_import, "after": after, "built": kinds,
+                  "called": called}))
 """
 
 
@@ -119,7 +168,8 @@ def _run_script() -> dict:
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env.update(OMP_NUM_THREADS="1", PYTHONWARNINGS="error")
     proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S, env=env
+        [sys.executable, "-c", f"PUBLIC = {sorted(PUBLIC)!r}\n" + SCRIPT],
+        capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S, env=env,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -130,9 +180,9 @@ def test_imports_and_figures_leave_backend_and_pyplot_unchanged():
     assert result["before"] == {"backend": "svg", "fignums": []}
     assert result["after_import"] == result["before"], "importing ibtheory changed matplotlib's state"
     assert result["after"] == result["before"], "building figures changed matplotlib's state"
-    # every figure function was built, and each returned a plain Figure
-    public = {n for n in dir(figures) if n.endswith("_figure") or n.startswith("plot_")}
-    assert set(result["built"]) == public - DRAWN_ON_AXES
+    # every public figures function was called, each figure function returned a plain Figure
+    assert set(result["called"]) == PUBLIC
+    assert {result["called"][n] for n in RETURNS_FIGURE} == {"matplotlib.figure.Figure"}
     assert set(result["built"].values()) == {"matplotlib.figure.Figure"}
 
 

@@ -1,10 +1,18 @@
 """Every figure of ibtheory: built on :class:`matplotlib.figure.Figure`, never on pyplot state.
 
-Each ``*_figure`` function takes results of the library and returns a new Figure; the ``plot_*``
-helpers draw onto axes the caller owns. Nothing here selects a backend, shows a window or writes a
-file: the report (or a notebook, or the user) calls ``fig.savefig``. Importing this module or
-building a figure therefore leaves ``matplotlib.get_backend()`` and pyplot's figure list as they
-were (tests/report/test_figures.py checks it), so a notebook's inline backend is never switched.
+The one plotting module: no other module constructs a Figure or draws on axes
+(tests/test_architecture.py checks it). Each ``*_figure`` / ``*_thumbnail`` function takes results
+of the library and returns a new Figure; the ``plot_*`` helpers draw onto axes the caller owns and
+the ``draw_*_explorer`` functions redraw the figure an :mod:`ibtheory.explore` explorer owns.
+:func:`figure_png` and :func:`figure_to_html` turn a figure into PNG bytes or an inline ``<img>``
+(the HTML summaries of :mod:`ibtheory.display` and the explorers' still pictures).
+
+Nothing here selects a backend, shows a window or writes a file: the report (or a notebook, or the
+user) calls ``fig.savefig``. Importing this module or building a figure therefore leaves
+``matplotlib.get_backend()`` and pyplot's figure list as they were (tests/test_figures.py checks
+it), so a notebook's inline backend is never switched. This is a base-level module (it imports
+only numpy, matplotlib and :mod:`ibtheory.numeric`); result classes are read by their public field
+names. matplotlib is an optional extra, so modules below the front ends import this one lazily.
 
 Layouts follow the papers whose results they show: information planes as Shwartz-Ziv & Tishby 2017
 (one point per layer and epoch, coloured by epoch, the layers of one epoch joined by a line,
@@ -14,6 +22,9 @@ norms and SNR against epoch, log-log); NTK ensembles as neural-tangents' example
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +34,11 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullLocator
 
-from ..numeric import to_units
+from .numeric import to_units
 
 if TYPE_CHECKING:
-    from ..infoplane import InformationPlane, TrainingRun, VariationalSweep
-    from .ntk_experiments import (
+    from .infoplane import InformationPlane, TrainingRun, VariationalSweep
+    from .report.ntk_experiments import (
         EnsembleOverTime,
         KernelComparison,
         TrainedEnsembleErrors,
@@ -445,3 +456,222 @@ def input_compression_figure(i_xt_bits: Any, epsilons: Mapping[int, Any]) -> Fig
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- images for HTML
+#: Size (inches) and resolution of the thumbnails in result summaries: small enough for a table cell.
+THUMB_SIZE = (3.4, 2.5)
+THUMB_DPI = 80
+
+
+def figure_png(fig: Figure, *, dpi: int = THUMB_DPI) -> bytes:
+    """PNG bytes of a :class:`matplotlib.figure.Figure` (drawn with the Agg canvas, no pyplot)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def figure_to_html(fig: Figure, *, dpi: int = THUMB_DPI, alt: str = "figure") -> str:
+    """An ``<img>`` tag holding the figure as an inline PNG."""
+    data = base64.b64encode(figure_png(fig, dpi=dpi)).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}"/>'
+
+
+# ----------------------------------------------------------------------------- result thumbnails
+def _np(a: Any) -> np.ndarray:
+    """A NumPy copy of an array or a torch tensor (results may hold either)."""
+    if hasattr(a, "detach"):
+        a = a.detach().cpu().numpy()
+    return np.asarray(a, dtype=float)
+
+
+def _thumbnail_axes() -> tuple[Figure, Any]:
+    """A thumbnail-sized Figure with one axes."""
+    fig = Figure(figsize=THUMB_SIZE, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def curve_thumbnail(curve: Any) -> Figure:
+    """The information plane of an :class:`ibtheory.solvers.IBCurve`, thumbnail-sized."""
+    fig, ax = _thumbnail_axes()
+    u = curve.units
+    ax.plot(curve.i_xt, curve.i_ty, "o-", ms=2, lw=1)
+    ax.set_xlabel(f"I(X;T) [{u}]", fontsize=8)
+    ax.set_ylabel(f"I(T;Y) [{u}]", fontsize=8)
+    ax.tick_params(labelsize=7)
+    return fig
+
+
+def solution_thumbnail(solution: Any) -> Figure:
+    """The encoder p(t|x) of an :class:`ibtheory.solvers.IBSolution` as a heat map, thumbnail-sized."""
+    fig, ax = _thumbnail_axes()
+    im = ax.imshow(_np(solution.p_t_given_x), aspect="auto", cmap="viridis", vmin=0.0, vmax=1.0)
+    ax.set_xlabel("t", fontsize=8)
+    ax.set_ylabel("x", fontsize=8)
+    ax.set_title("encoder p(t|x)", fontsize=8)
+    ax.tick_params(labelsize=7)
+    fig.colorbar(im, ax=ax)
+    return fig
+
+
+def gaussian_thumbnail(result: Any) -> Figure:
+    """The information curve of an :class:`ibtheory.gaussian.GaussianIBResult` with I(X;Y) dotted."""
+    fig, ax = _thumbnail_axes()
+    u = result.units
+    ax.plot(_np(result.i_xt), _np(result.i_ty), lw=1.2)
+    ax.axhline(float(_np(result.i_xy)), color="0.5", ls=":", lw=1)
+    ax.set_xlabel(f"I(X;T) [{u}]", fontsize=8)
+    ax.set_ylabel(f"I(T;Y) [{u}]", fontsize=8)
+    ax.tick_params(labelsize=7)
+    return fig
+
+
+def ntk_matrix_thumbnail(kernels: Any) -> Figure:
+    """The NTK matrix of an :class:`ibtheory.ntk.FCKernels` as a heat map, thumbnail-sized."""
+    fig, ax = _thumbnail_axes()
+    im = ax.imshow(_np(kernels.ntk), cmap="magma")
+    ax.set_title("NTK", fontsize=8)
+    ax.tick_params(labelsize=7)
+    fig.colorbar(im, ax=ax)
+    return fig
+
+
+def training_loss_thumbnail(ensemble: Any) -> Figure:
+    """Mean training loss against time of an :class:`ibtheory.ntk.FiniteEnsemble`, thumbnail-sized."""
+    fig, ax = _thumbnail_axes()
+    ax.plot(_np(ensemble.times), _np(ensemble.train_loss).mean(axis=1), "o-", ms=2)
+    ax.set_xlabel("time [steps]", fontsize=8)
+    ax.set_ylabel("train loss", fontsize=8)
+    ax.tick_params(labelsize=7)
+    return fig
+
+
+# ----------------------------------------------------------------------------- explorers
+def explorer_figure(figsize: tuple[float, float]) -> Figure:
+    """The empty Figure an :mod:`ibtheory.explore` explorer redraws on each update."""
+    return Figure(figsize=figsize, layout="constrained")
+
+
+def draw_ib_explorer(fig: Figure, curves: Mapping[str, Any], critical: Mapping[str, Any], method: str, i: int) -> None:
+    """IB explorer on ``fig``: the information plane of ``curves[method]`` (other methods grey) with
+    grid point ``i`` circled, its encoder p(t|x) as a heat map, and the cluster count against beta
+    with the local critical betas ``critical[method]`` and the global transitions."""
+    curve = curves[method]
+    ax_plane, ax_enc, ax_k = fig.subplots(1, 3, width_ratios=[1.2, 0.9, 1.2])
+    for m, other in curves.items():
+        if m != method:
+            ax_plane.plot(other.i_xt, other.i_ty, "-", color="0.75", lw=1, label=METHOD_LABELS.get(m, m))
+    plot_curve(curve, (ax_plane, ax_k), critical=critical[method], color="C0")
+    u = curve.units
+    ax_plane.plot(curve.i_xt[i], curve.i_ty[i], "o", ms=9, mfc="none", mec="C3", mew=2)
+    ax_k.axvline(curve.betas[i], color="C3", lw=1.5)
+    ax_plane.set_title(f"I(X;T) = {curve.i_xt[i]:.3f}, I(T;Y) = {curve.i_ty[i]:.3f} {u}", fontsize=9)
+    enc = np.asarray(curve.encoders[i])
+    im = ax_enc.imshow(enc, aspect="auto", cmap="viridis", vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax_enc.set_xticks(range(enc.shape[1]))
+    ax_enc.set_xlabel("cluster t")
+    ax_enc.set_ylabel("x")
+    ax_enc.set_title(f"p(t|x) at beta = {curve.betas[i]:.3g}: {int(curve.n_clusters[i])} clusters", fontsize=9)
+    fig.colorbar(im, ax=ax_enc, label="p(t|x)")
+
+
+def draw_gaussian_explorer(fig: Figure, results: Mapping[str, Mapping[str, Any]], method: str, i: int) -> None:
+    """Gaussian explorer on ``fig``: eigen-spectrum (active directions coloured, critical betas
+    annotated), projection scales alpha_i(beta) and the information curve, at grid point ``i``.
+    ``results[method]`` holds a GaussianIBResult's fields as NumPy arrays sorted by beta."""
+    r = results[method]
+    u = r["units"]
+    ax_spec, ax_alpha, ax_plane = fig.subplots(1, 3)
+    lam, crit = r["eigenvalues"], r["critical_betas"]
+    idx = np.arange(lam.size)
+    active = crit <= r["betas"][i]
+    ax_spec.bar(idx, lam, color=np.where(active, "C0", "0.7"))
+    for k in idx:
+        label = "inf" if np.isinf(crit[k]) else f"{crit[k]:.3g}"
+        ax_spec.annotate(f"β_c={label}", (k, lam[k]), ha="center", va="bottom", fontsize=8)
+    ax_spec.set_ylim(0, 1.2)
+    ax_spec.set_xticks(idx)
+    ax_spec.set_xlabel("direction i")
+    ax_spec.set_ylabel("eigenvalue λ_i of Σ_x|y Σ_x⁻¹")
+    ax_spec.set_title(f"{int(active.sum())} of {lam.size} directions active", fontsize=9)
+    for k in idx:
+        ax_alpha.plot(r["betas"], r["alphas"][:, k], label=f"α_{k}")
+    for c in crit[np.isfinite(crit)]:
+        ax_alpha.axvline(c, color="0.5", ls=":", lw=1)
+    ax_alpha.axvline(r["betas"][i], color="C3", lw=1.5)
+    ax_alpha.set_xscale("log")
+    ax_alpha.set_xlabel("beta (dimensionless)")
+    ax_alpha.set_ylabel("projection scale α_i")
+    ax_alpha.legend(fontsize=7)
+    ax_alpha.set_title(f"beta = {r['betas'][i]:.3g}", fontsize=9)
+    for m, other in results.items():
+        if m != method:
+            ax_plane.plot(other["i_xt"], other["i_ty"], "-", color="0.75", lw=3, label=METHOD_LABELS.get(m, m))
+    ax_plane.plot(r["i_xt"], r["i_ty"], "C0-", label=METHOD_LABELS.get(method, method))
+    ax_plane.axhline(r["i_xy"], color="0.5", ls=":", lw=1, label="I(X;Y)")
+    ax_plane.plot(r["i_xt"][i], r["i_ty"][i], "o", ms=9, mfc="none", mec="C3", mew=2)
+    ax_plane.set_xlabel(f"I(X;T) [{u}]")
+    ax_plane.set_ylabel(f"I(T;Y) [{u}]")
+    ax_plane.legend(fontsize=7)
+    ax_plane.set_title(f"I(X;T) = {r['i_xt'][i]:.3f}, I(T;Y) = {r['i_ty'][i]:.3f} {u}", fontsize=9)
+
+
+def draw_ntk_explorer(
+    fig: Figure,
+    angles: Any,
+    analytic: Any,
+    finite: Any,
+    *,
+    activation: str,
+    depth: int,
+    w_std: float,
+    b_std: float,
+    width: int,
+    n_networks: int,
+) -> None:
+    """NTK explorer on ``fig``: analytic NTK and NNGP (an :class:`ibtheory.ntk.FCKernels` between the
+    first input and all) against the angle, and beside them the empirical kernels ``finite`` of
+    ``n_networks`` networks (mean ± 2 standard errors; a note where ``finite`` is None, no torch)."""
+    ax_a, ax_f = fig.subplots(1, 2, sharey=True)
+    nngp, ntk = np.asarray(analytic.nngp)[0], np.asarray(analytic.ntk)[0]
+    for ax in (ax_a, ax_f):
+        ax.plot(angles, ntk, "C0-", lw=1.5, label="NTK (analytic)")
+        ax.plot(angles, nngp, "C1-", lw=1.5, label="NNGP (analytic)")
+        ax.set_xlabel("angle between inputs [rad]")
+    ax_a.set_ylabel("kernel value [output units²]")
+    ax_a.set_title(f"{activation}, depth {depth}, w_std {w_std:.2f}, b_std {b_std:.2f}", fontsize=9)
+    ax_a.legend(fontsize=8)
+    if finite is None:
+        ax_f.text(0.5, 0.5, "finite-width ensemble needs torch\n(pip install ibtheory[torch])",
+                  ha="center", va="center", transform=ax_f.transAxes)
+        return
+    m = n_networks
+    for data, color, name in ((finite.ntk, "C0", "NTK"), (finite.nngp, "C1", "NNGP")):
+        vals = np.asarray(data)[:, 0, :]  # (networks, angles)
+        mean, se = vals.mean(axis=0), vals.std(axis=0, ddof=1) / np.sqrt(m)
+        ax_f.fill_between(angles, mean - 2 * se, mean + 2 * se, color=color, alpha=0.25)
+        ax_f.plot(angles, mean, color + "o", ms=2.5, label=f"{name}, mean of {m} nets")
+    ax_f.set_title(f"finite width {width}: mean ± 2 s.e. over {m} networks", fontsize=9)
+    ax_f.legend(fontsize=8)
+
+
+def draw_infoplane_player(fig: Figure, planes: Mapping[str, InformationPlane], epoch: int) -> None:
+    """Information-plane player on ``fig``: one panel per plane (averaged over networks), every
+    layer's path up to the last recorded epoch at or before ``epoch``, the layers there joined."""
+    axes = np.atleast_1d(fig.subplots(1, len(planes), sharex=True, sharey=True))
+    x_max = max(float(np.nanmax(p.i_xt)) for p in planes.values())
+    y_max = max(float(np.nanmax(p.i_ty)) for p in planes.values())
+    for ax, (name, plane) in zip(axes, planes.items(), strict=True):
+        epochs = np.asarray(plane.epochs)
+        r = max(int(np.searchsorted(epochs, epoch, side="right")) - 1, 0)
+        i_xt, i_ty = plane.i_xt.mean(axis=1), plane.i_ty.mean(axis=1)  # (R, L), mean over networks
+        for layer in range(i_xt.shape[1]):
+            ax.plot(i_xt[: r + 1, layer], i_ty[: r + 1, layer], "-", color=f"C{layer % 10}", lw=0.8, alpha=0.5)
+            ax.plot(i_xt[r, layer], i_ty[r, layer], "o", color=f"C{layer % 10}", ms=6, label=f"layer {layer + 1}")
+        ax.plot(i_xt[r], i_ty[r], "k-", lw=0.6)
+        ax.set_xlim(0, 1.05 * x_max)
+        ax.set_ylim(0, 1.05 * y_max)
+        ax.set_xlabel(f"I(X;T) [{plane.units}]")
+        ax.set_title(f"{name}: epoch {int(epochs[r])}", fontsize=9)
+    axes[0].set_ylabel(f"I(T;Y) [{next(iter(planes.values())).units}]")
+    axes[-1].legend(fontsize=7, loc="lower right")
