@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..display import repr_html
-from ..numeric import ArrayBackend, array_backend, check_beta, check_spd, check_units
+from ..numeric import ArrayBackend, array_backend, as_real_array, check_beta, check_spd, check_units
 
 
 @dataclass(frozen=True)
@@ -81,13 +81,7 @@ class GaussianIBResult:
 
 # ----------------------------------------------------------------------------- validation
 def _to_numpy(a: Any, name: str) -> np.ndarray:
-    torch = sys.modules.get("torch")  # a tensor can only exist if torch is imported
-    if torch is not None and isinstance(a, torch.Tensor):
-        return a.detach().cpu().to(torch.float64).numpy()
-    try:
-        return np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a real numeric array: {exc}") from None
+    return as_real_array(a, name)  # complex: TypeError; tensors detached and copied to the CPU
 
 
 def validate_covariances(cov_x: Any, cov_xy: Any, cov_y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

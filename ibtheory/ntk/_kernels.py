@@ -350,8 +350,9 @@ def max_learning_rate(ntk_train_train: Any, n_outputs: int = 1) -> float:
     neural-tangents ``predict.max_learning_rate``).
     """
     theta = check_finite_array(ntk_train_train, "ntk_train_train", ndim=2)
+    k = check_positive_int(n_outputs, "n_outputs")
     lam = float(np.linalg.eigvalsh(theta)[-1])
     if lam <= 0:
         raise ValueError("ntk_train_train has no positive eigenvalue; every learning rate is stable")
-    return 2.0 * theta.shape[0] * int(n_outputs) / lam
+    return 2.0 * theta.shape[0] * k / lam
 

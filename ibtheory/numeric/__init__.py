@@ -4,7 +4,9 @@ Validation at the public boundary (style.md 4), one function per input kind, eac
 ``ValueError`` with a specific message: :func:`check_joint` (a joint p(x, y)), :func:`check_beta`
 (trade-off parameters), :func:`check_spd` (covariances), :func:`check_finite_array`,
 :func:`check_positive` (a scalar > 0 or >= 0), :func:`check_int` and :func:`check_positive_int`
-(integers), :func:`check_units` and :func:`as_generator` (explicit seeds only).
+(integers), :func:`check_units` and :func:`as_generator` (explicit seeds only). Arrays are converted
+by :func:`as_real_array` (complex input: ``TypeError``; Torch tensors detached);
+:func:`normalisation_atol` is the dtype-aware tolerance of :func:`check_joint`.
 
 Units: results are computed in nats and converted once by :func:`to_units` (``UNITS``).
 
@@ -29,6 +31,7 @@ from ._backend import array_backend as array_backend
 from ._validate import NORMALISATION_ATOL as NORMALISATION_ATOL
 from ._validate import UNITS as UNITS
 from ._validate import as_generator as as_generator
+from ._validate import as_real_array as as_real_array
 from ._validate import check_beta as check_beta
 from ._validate import check_finite_array as check_finite_array
 from ._validate import check_int as check_int
@@ -37,6 +40,7 @@ from ._validate import check_positive as check_positive
 from ._validate import check_positive_int as check_positive_int
 from ._validate import check_spd as check_spd
 from ._validate import check_units as check_units
+from ._validate import normalisation_atol as normalisation_atol
 from ._validate import to_units as to_units
 
 _ORACLES = (

@@ -7,6 +7,7 @@ first (style.md 4). Each error is a ``ValueError`` that says what was wrong and 
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -34,11 +35,75 @@ def to_units(value_nats: Any, units: str) -> Any:
     return value_nats / math.log(2.0) if units == "bits" else value_nats
 
 
+def _source_array(a: Any, name: str) -> np.ndarray:
+    """``a`` as a NumPy array of its own dtype; a Torch tensor is detached and moved to the CPU."""
+    torch = sys.modules.get("torch")  # a tensor can only exist if torch is imported
+    if torch is not None and isinstance(a, torch.Tensor):
+        # a tensor that requires grad (or lives on a GPU) is data here: validation never differentiates
+        t = a.detach().cpu()
+        if t.is_complex():
+            raise TypeError(_complex_message(name))
+        return t.resolve_conj().resolve_neg().numpy()
+    try:
+        return np.asarray(a)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a real numeric array: {exc}") from None
+
+
+def _complex_message(name: str) -> str:
+    return f"{name} must be real; got complex dtype; pass np.real(x) if the imaginary part is zero"
+
+
+def as_real_array(a: Any, name: str, *, dtype: Any = np.float64) -> np.ndarray:
+    """Return ``a`` (array-like or Torch tensor) as a real array of ``dtype``, without other checks.
+
+    Complex input raises ``TypeError`` (never a ``ComplexWarning`` and a silently dropped imaginary
+    part); a tensor with ``requires_grad=True`` or on a GPU is detached and copied to the CPU;
+    input that is not numeric raises ``ValueError`` naming ``name``.
+    """
+    src = _source_array(a, name)
+    if np.iscomplexobj(src):
+        raise TypeError(_complex_message(name))
+    try:
+        return np.asarray(src, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a real numeric array: {exc}") from None
+
+
+def _input_eps(a: Any) -> float:
+    """Machine epsilon of ``a``'s own floating dtype (float64's for integers and other input)."""
+    dtype = getattr(a, "dtype", None)
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(dtype, torch.dtype):
+        return float(torch.finfo(dtype).eps) if dtype.is_floating_point else float(np.finfo(np.float64).eps)
+    try:
+        np_dtype = np.dtype(dtype) if dtype is not None else np.dtype(np.float64)
+    except TypeError:
+        return float(np.finfo(np.float64).eps)
+    return float(np.finfo(np_dtype).eps) if np.issubdtype(np_dtype, np.floating) else float(np.finfo(np.float64).eps)
+
+
+def normalisation_atol(eps: float, size: int) -> float:
+    """Tolerance on ``|sum(p) - 1|`` for ``size`` entries stored with machine epsilon ``eps``.
+
+    ``max(NORMALISATION_ATOL, (2 + log2(size)) * eps)``: rounding each entry to its dtype moves the
+    total by at most ``eps / 2`` (entries sum to one), and normalising in that dtype adds the error
+    of a pairwise sum, about ``log2(size) * eps`` (Higham, *Accuracy and Stability of Numerical
+    Algorithms*, 2nd ed., sec. 4.2). For float64 input this is the fixed 1e-9 of issue 4; a
+    float32 joint that sums to one in float32 (error ~1e-7) passes.
+    """
+    return max(NORMALISATION_ATOL, (2.0 + math.log2(max(size, 1))) * eps)
+
+
 def check_finite_array(
     a: Any, name: str, *, ndim: int | None = None, dtype: Any = np.float64
 ) -> np.ndarray:
-    """Return ``a`` as a float array after checking it is finite (and of ``ndim`` dimensions)."""
-    arr = np.asarray(a, dtype=dtype)
+    """Return ``a`` as a float array after checking it is finite (and of ``ndim`` dimensions).
+
+    Conversion is :func:`as_real_array`: complex input raises ``TypeError``, a Torch tensor that
+    requires grad is detached.
+    """
+    arr = as_real_array(a, name, dtype=dtype)
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
     if arr.size and not np.all(np.isfinite(arr)):
@@ -53,8 +118,10 @@ def check_joint(p_xy: Any, *, name: str = "p_xy", normalize: bool = False) -> np
     """Validate a joint distribution p(x, y) given as an (n_x, n_y) array.
 
     Entries must be finite and non-negative, every row (every x) must have positive mass, and the
-    total must be 1 within :data:`NORMALISATION_ATOL`; ``normalize=True`` accepts counts or any
-    positive total and divides by it.
+    total must be 1 within :func:`normalisation_atol` of the input's own dtype
+    (:data:`NORMALISATION_ATOL` = 1e-9 for float64, about 1e-6 for float32: a float32 joint cannot
+    sum to one more closely); ``normalize=True`` accepts counts or any positive total and divides
+    by it. The result is float64. Complex input raises ``TypeError`` (:func:`as_real_array`).
     """
     arr = check_finite_array(p_xy, name)
     if arr.ndim != 2:
@@ -77,9 +144,10 @@ def check_joint(p_xy: Any, *, name: str = "p_xy", normalize: bool = False) -> np
     total = float(arr.sum())
     if normalize:
         return arr / total
-    if abs(total - 1.0) > NORMALISATION_ATOL:
+    atol = normalisation_atol(_input_eps(p_xy), arr.size)
+    if abs(total - 1.0) > atol:
         raise ValueError(
-            f"{name} sums to {total!r}, not 1 (tolerance {NORMALISATION_ATOL}); "
+            f"{name} sums to {total!r}, not 1 (tolerance {atol:.3g}); "
             "pass normalize=True to divide counts by their total"
         )
     return arr
@@ -87,7 +155,7 @@ def check_joint(p_xy: Any, *, name: str = "p_xy", normalize: bool = False) -> np
 
 def check_beta(beta: Any, *, name: str = "beta") -> np.ndarray:
     """Validate trade-off parameter(s): finite and >= 0; returns a float array (scalar or 1-D)."""
-    arr = np.asarray(beta, dtype=np.float64)
+    arr = as_real_array(beta, name)
     if arr.ndim > 1:
         raise ValueError(f"{name} must be a scalar or a 1-D array, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -98,7 +166,9 @@ def check_beta(beta: Any, *, name: str = "beta") -> np.ndarray:
 
 
 def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
-    """Validate a finite scalar that must be > 0 (or >= 0 with ``allow_zero``)."""
+    """Validate a finite scalar that must be > 0 (or >= 0 with ``allow_zero``); complex: ``TypeError``."""
+    if np.iscomplexobj(value):
+        raise TypeError(_complex_message(name))
     v = float(value)
     if not math.isfinite(v):
         raise ValueError(f"{name} must be finite, got {value!r}")
@@ -114,6 +184,8 @@ def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
     Python and NumPy integers and integral floats (``3.0``) are accepted; bools, non-integral
     numbers, NaN, infinities and non-numbers are refused with a ``ValueError`` naming ``name``.
     """
+    if np.iscomplexobj(value):
+        raise TypeError(_complex_message(name))
     try:
         ok = not isinstance(value, bool) and int(value) == value
         ok = ok and (minimum is None or int(value) >= minimum)
