@@ -669,8 +669,9 @@ def draw_infoplane_player(fig: Figure, planes: Mapping[str, InformationPlane], e
             ax.plot(i_xt[: r + 1, layer], i_ty[: r + 1, layer], "-", color=f"C{layer % 10}", lw=0.8, alpha=0.5)
             ax.plot(i_xt[r, layer], i_ty[r, layer], "o", color=f"C{layer % 10}", ms=6, label=f"layer {layer + 1}")
         ax.plot(i_xt[r], i_ty[r], "k-", lw=0.6)
-        ax.set_xlim(0, 1.05 * x_max)
-        ax.set_ylim(0, 1.05 * y_max)
+        # an all-zero plane (a network that learned nothing) still needs a non-empty axis range
+        ax.set_xlim(0, 1.05 * x_max if x_max > 0 else 1.0)
+        ax.set_ylim(0, 1.05 * y_max if y_max > 0 else 1.0)
         ax.set_xlabel(f"I(X;T) [{plane.units}]")
         ax.set_title(f"{name}: epoch {int(epochs[r])}", fontsize=9)
     axes[0].set_ylabel(f"I(T;Y) [{next(iter(planes.values())).units}]")

@@ -36,7 +36,7 @@ PUBLIC = {
 RETURNS_FIGURE = {name for name in PUBLIC if inspect.signature(getattr(figures, name)).return_annotation == "Figure"}
 
 SCRIPT = r"""
-import dataclasses, importlib, io, json, pkgutil
+import importlib, io, json, pkgutil
 import matplotlib
 matplotlib.use("svg")
 import matplotlib.pyplot as plt
@@ -144,10 +144,8 @@ explorers = {
     "ib": explore.IBExplorer({"ib": curve}, {"ib": critical_betas(p_xy, method="ib")}),
     "gaussian": explore.gaussian_explorer(cx, cxy, cy, g_betas),
     "ntk": explore.ntk_explorer(n_angles=5, n_networks=2, width=8),
-    # a plane with spread (the tiny run above learns nothing: all I(T;Y) = 0, a singular y range)
-    "infoplane": explore.infoplane_player(dataclasses.replace(
-        plane, i_xt=np.random.default_rng(0).uniform(0, 12, plane.i_xt.shape),
-        i_ty=np.random.default_rng(1).uniform(0, 1, plane.i_ty.shape))),
+    # the tiny run above learns nothing: all I(T;Y) = 0, which the player must still draw
+    "infoplane": explore.infoplane_player(plane),
 }
 for name, exp in explorers.items():
     exp.update(**exp.values)
