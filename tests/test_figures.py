@@ -36,7 +36,7 @@ PUBLIC = {
 RETURNS_FIGURE = {name for name in PUBLIC if inspect.signature(getattr(figures, name)).return_annotation == "Figure"}
 
 SCRIPT = r"""
-import importlib, io, json, pkgutil
+import dataclasses, importlib, io, json, pkgutil
 import matplotlib
 matplotlib.use("svg")
 import matplotlib.pyplot as plt
