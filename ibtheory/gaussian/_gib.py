@@ -13,7 +13,6 @@ rho_i (~1e-17), i.e. a finite but astronomically large critical beta (~1e34). Ev
 
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,15 @@ from typing import Any
 import numpy as np
 
 from ..display import repr_html
-from ..numeric import ArrayBackend, array_backend, as_real_array, check_beta, check_spd, check_units
+from ..numeric import (
+    ArrayBackend,
+    array_backend,
+    as_real_array,
+    check_beta,
+    check_spd,
+    check_units,
+    to_units,
+)
 
 
 @dataclass(frozen=True)
@@ -179,7 +186,6 @@ def _solve(method: str, cov_x: Any, cov_xy: Any, cov_y: Any, betas: Any, units: 
     alphas = per_direction.alpha
     crit = critical(spec.eigenvalues, spec.rho_sq)
     i_xy = k.gaussian_direction_mutual_information(spec.eigenvalues).sum()
-    scale = 1.0 / math.log(2.0) if units == "bits" else 1.0
     return GaussianIBResult(
         method=method,
         betas=be.asarray(beta_arr),
@@ -189,9 +195,9 @@ def _solve(method: str, cov_x: Any, cov_xy: Any, cov_y: Any, betas: Any, units: 
         eigenvectors=spec.eigenvectors,
         projections=alphas[:, :, None] * spec.eigenvectors[None, :, :],
         alphas=alphas,
-        i_xt=per_direction.i_xt.sum(-1) * scale,
-        i_ty=per_direction.i_ty.sum(-1) * scale,
-        i_xy=i_xy * scale,
+        i_xt=to_units(per_direction.i_xt.sum(-1), units),
+        i_ty=to_units(per_direction.i_ty.sum(-1), units),
+        i_xy=to_units(i_xy, units),
         units=units,
         backend=be.name,
     )
