@@ -6,9 +6,43 @@ Run ``ibtheory --help`` or ``ibtheory COMMAND --help``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+
+class CommandError(Exception):
+    """A user error on the command line: printed as one ``ibtheory: error: ...`` line, exit status 2."""
+
+
+def _error(message: str) -> int:
+    """Print ``message`` as one line on stderr in argparse's format; returns exit status 2."""
+    print(f"ibtheory: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return 2
+
+
+def _out_dir(value: str, flag: str = "--out") -> Path:
+    """Create (if needed) and return the output folder ``value``; CommandError when it is unusable.
+
+    Refused: an existing file, a path under a file, a parent that cannot be created, and a folder
+    this process cannot write into. Missing parents are created, like ``mkdir -p``.
+    """
+    out = Path(value)
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"{flag} {value}: is an existing file, not a folder")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise CommandError(f"{flag} {value}: {parent} is a file, not a folder")
+            break
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(f"{flag} {value}: cannot create the folder ({exc.strerror or exc})") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise CommandError(f"{flag} {value}: the folder is not writable")
+    return out
 
 
 def _load_derivation(name: str):
@@ -22,24 +56,20 @@ def _cmd_derive(args: argparse.Namespace) -> int:
 
     known = sorted(DERIVATIONS)
     if args.all:
-        out = Path(args.out or "derivations")
-        out.mkdir(parents=True, exist_ok=True)
+        out = _out_dir(args.out or "derivations")
         for name in known:
             path = out / f"{name}.md"
             path.write_text(_load_derivation(name).to_markdown())
             print(f"wrote {path}")
         return 0
     if args.name is None:
-        print(f"name a derivation or pass --all; known: {', '.join(known)}", file=sys.stderr)
-        return 2
+        return _error(f"name a derivation or pass --all; known: {', '.join(known)}")
     if args.name not in DERIVATIONS:
-        print(f"unknown derivation {args.name!r}; known: {', '.join(known)}", file=sys.stderr)
-        return 2
+        return _error(f"unknown derivation {args.name!r}; known: {', '.join(known)}")
+    target = _out_dir(args.out) if args.out else None  # before the (slow) derivation
     text = _load_derivation(args.name).to_markdown()
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / f"{args.name}.md").write_text(text)
+    if target is not None:
+        (target / f"{args.name}.md").write_text(text)
     else:
         sys.stdout.write(text)
     return 0
@@ -51,8 +81,7 @@ def _cmd_codegen(args: argparse.Namespace) -> int:
     try:
         statuses = build(args.group or None, check=args.check)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _error(str(exc))
     stale = [s for s in statuses if not s.fresh]
     for s in statuses:
         state = "fresh" if s.fresh else ("STALE" if args.check else "written")
@@ -67,10 +96,9 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     from .report import reproduce
 
     try:
-        path = reproduce(args.out, quick=args.quick, seed=args.seed, only=args.only, progress=not args.no_progress)
+        path = reproduce(_out_dir(args.out), quick=args.quick, seed=args.seed, only=args.only, progress=not args.no_progress)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _error(str(exc))
     print(f"report: {path}")
     print(f"        {path.with_suffix('.md')}")
     return 0
@@ -85,7 +113,12 @@ def _load_joint(path: Path, normalize: bool):
         raise ValueError(f"{path}: no such file")
     try:
         if path.suffix == ".npy":
-            arr = np.load(path, allow_pickle=False)
+            if path.stat().st_size == 0:
+                raise ValueError(f"{path}: the file is empty")
+            arr = np.load(path, allow_pickle=False)  # data only: unpickling would run code from the file
+            if not isinstance(arr, np.ndarray):
+                arr.close()
+                raise ValueError(f"{path}: holds an .npz archive, not one .npy array")
         elif path.suffix in (".csv", ".txt"):
             arr = np.loadtxt(path, delimiter=",", ndmin=2)
         else:
@@ -94,6 +127,8 @@ def _load_joint(path: Path, normalize: bool):
         if str(exc).startswith(str(path)):
             raise
         raise ValueError(f"{path}: could not read a numeric (n_x, n_y) table: {exc}") from None
+    except (OSError, EOFError) as exc:  # truncated or corrupt
+        raise ValueError(f"{path}: truncated or corrupt ({type(exc).__name__}: {exc})") from None
     try:
         return check_joint(arr, name=str(path), normalize=normalize)
     except ValueError as exc:
@@ -122,11 +157,10 @@ def _cmd_curve(args: argparse.Namespace) -> int:
     try:
         joint = _load_joint(Path(args.joint), args.normalize)
         betas = _parse_betas(args.betas)
-        written = curve_command(joint, betas, method=args.method, units=args.units, out=Path(args.out), seed=args.seed,
+        written = curve_command(joint, betas, method=args.method, units=args.units, out=_out_dir(args.out), seed=args.seed,
                                 effort=args.effort)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except (ValueError, TypeError) as exc:  # TypeError: a complex table
+        return _error(str(exc))
     for path in written:
         print(f"wrote {path}")
     return 0
@@ -145,12 +179,11 @@ def _cmd_ntk_info(args: argparse.Namespace) -> int:
             w_std=args.w_std,
             b_std=args.b_std,
             units=args.units,
-            out=Path(args.out),
+            out=_out_dir(args.out),
             seed=args.seed,
         )
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _error(str(exc))
     for path in written:
         print(f"wrote {path}")
     return 0
@@ -161,6 +194,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     try:
         fn, grid = resolve_sweep(args.name, grid=args.grid, quick=args.quick)
+        if not args.dry_run:
+            _out_dir(args.out)
         if args.dry_run:
             p = plan(fn, grid, out=args.out)
             axes = ", ".join(f"{k} ({len(v)})" for k, v in grid.params.items())
@@ -184,8 +219,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             if bar is not None:
                 bar.close()
     except (SweepError, ImportError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _error(str(exc))
     for f in result.failures:
         last = f.error.strip().splitlines()[-1] if f.error.strip() else "?"
         print(f"failed {f.key} {dict(f.params)} seed={f.seed}: {last}", file=sys.stderr)
@@ -313,7 +347,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except CommandError as exc:
+        return _error(str(exc))
+    except OSError as exc:  # a write that failed after the checks (disk full, permissions changed)
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _error(f"{where}{exc.strerror or exc}")
 
 
 if __name__ == "__main__":

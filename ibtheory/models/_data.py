@@ -16,6 +16,8 @@ theory.md 4.4), split into a training and a held-out evaluation set by an explic
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,6 +136,31 @@ def _labels_from(y: np.ndarray, name: str) -> np.ndarray:
     return y.astype(np.int64)
 
 
+def _read_npz(p: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The arrays ``keys`` of the ``.npz`` file ``p``; ValueError naming ``p`` for any unreadable file.
+
+    ``allow_pickle=False``: an ``.npz`` is data, and unpickling a file runs code from it.
+    """
+    if p.stat().st_size == 0:
+        raise ValueError(f"{p}: the file is empty; expected an .npz holding {', '.join(keys)}")
+    try:
+        with open(p, "rb") as fh:  # ours to close, also when the archive turns out damaged
+            loaded = np.load(fh, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                raise ValueError(f"{p}: holds a single .npy array, not an .npz archive of {', '.join(keys)}")
+            with loaded as f:
+                missing = [k for k in keys if k not in f.files]
+                if missing:
+                    raise ValueError(f"{p} lacks the arrays {missing} (it has {f.files})")
+                return {k: np.asarray(f[k]) for k in keys}
+    except ValueError as exc:
+        if str(exc).startswith(str(p)):
+            raise
+        raise ValueError(f"{p}: cannot read it as an .npz of plain arrays ({exc})") from None
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:  # truncated or not a zip at all
+        raise ValueError(f"{p}: not a readable .npz file, truncated or corrupt ({type(exc).__name__}: {exc})") from None
+
+
 def npz_data(
     path: str | Path, n_train: int | None = None, n_test: int | None = None, *, seed: Any, scale: str = "auto"
 ) -> ClassificationData:
@@ -149,11 +176,7 @@ def npz_data(
         raise ValueError(f"no such file: {p}; pass an .npz holding x_train, y_train, x_test, y_test")
     if scale not in ("auto", "none"):
         raise ValueError(f"scale must be 'auto' or 'none', got {scale!r}")
-    with np.load(p) as f:
-        missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in f.files]
-        if missing:
-            raise ValueError(f"{p} lacks the arrays {missing} (it has {f.files})")
-        raw = {k: np.asarray(f[k]) for k in ("x_train", "y_train", "x_test", "y_test")}
+    raw = _read_npz(p, ("x_train", "y_train", "x_test", "y_test"))
     xs = []
     for key in ("x_train", "x_test"):
         a = raw[key]
