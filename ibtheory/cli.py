@@ -99,6 +99,9 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         path = reproduce(_out_dir(args.out), quick=args.quick, seed=args.seed, only=args.only, progress=not args.no_progress)
     except ValueError as exc:
         return _error(str(exc))
+    except RuntimeError as exc:  # report.AnalysisError: some analyses failed, the report of the rest is written
+        _error(str(exc))
+        return 1
     print(f"report: {path}")
     print(f"        {path.with_suffix('.md')}")
     return 0

@@ -166,3 +166,27 @@ def test_entry_point_prints_no_traceback(a_file: Path) -> None:
                           capture_output=True, text=True, cwd=ROOT, check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [f"ibtheory: error: --out {a_file}: is an existing file, not a folder"]
+
+
+def test_a_failing_analysis_still_writes_the_report_of_the_others(tmp_path: Path, capsys, monkeypatch) -> None:
+    from ibtheory.report import ANALYSES, Section
+
+    def fine(out: Path, quick: bool, seed: int) -> Section:
+        (out / "fine.csv").write_text("a\n1\n")
+        return Section(title="Fine analysis", summary="ran", settings={"seed": seed}, data=["fine.csv"])
+
+    def broken(out: Path, quick: bool, seed: int) -> Section:
+        raise ZeroDivisionError("a bug in one analysis")
+
+    monkeypatch.setitem(ANALYSES, "fine_one", fine)
+    monkeypatch.setitem(ANALYSES, "broken_one", broken)
+    out = tmp_path / "report"
+    argv = ["reproduce", "--no-progress", "--only", "broken_one", "--only", "fine_one", "--out", str(out)]
+    assert main(argv) == 1
+    line = _one_error_line(capsys, "analysis 'broken_one' failed", "ZeroDivisionError: a bug in one analysis",
+                           "1 finished", str(out / "report.html"))
+    assert "fine_one" not in line
+    report = (out / "report.md").read_text()
+    assert "## Fine analysis" in report  # ran after the failed one
+    assert "broken_one (FAILED)" in report and "ZeroDivisionError" in report
+    assert (out / "report.html").exists()

@@ -40,6 +40,20 @@ def _write_csv(out_dir: Path, name: str, columns: dict[str, Any]) -> str:
     return name
 
 
+class AnalysisError(RuntimeError):
+    """One or more analyses of :func:`reproduce` raised; the report of the others was written.
+
+    ``failures`` maps each failed analysis to ``"ExceptionType: message"``; ``report`` is the HTML
+    report's path (it lists the failures too).
+    """
+
+    def __init__(self, failures: dict[str, str], report: Path, n_finished: int):
+        self.failures = failures
+        self.report = report
+        listed = "; ".join(f"analysis {name!r} failed ({why})" for name, why in failures.items())
+        super().__init__(f"{listed}; the report of the {n_finished} finished analyses is {report}")
+
+
 ANALYSES: dict[str, Analysis] = {}
 #: Modules defining analyses, in report order.
 ANALYSIS_MODULES = ("_analyses", "_analysis_ntk", "_analysis_ensemble", "_analysis_infoplane", "_analysis_curves")
@@ -54,7 +68,11 @@ def analysis(name: str) -> Callable[[Analysis], Analysis]:
 
 
 def reproduce(out_dir: str | Path, *, quick: bool = False, seed: int = 0, only: list[str] | None = None, progress: bool = False) -> Path:
-    """Run the analyses (all, or ``only``) and write the report; returns the HTML report's path."""
+    """Run the analyses (all, or ``only``) and write the report; returns the HTML report's path.
+
+    An analysis that raises is recorded as a failed section; the others still run and the report
+    is written, then :class:`AnalysisError` names the failed analyses and the report.
+    """
     for module in ANALYSIS_MODULES:  # importing a module registers its analyses
         importlib.import_module(f"{__package__}.{module}")
 
@@ -70,11 +88,17 @@ def reproduce(out_dir: str | Path, *, quick: bool = False, seed: int = 0, only: 
         from tqdm.auto import tqdm
 
         iterator = tqdm(names, desc="reproduce", unit="analysis")
+    failures: dict[str, str] = {}
     for name in iterator:
         if progress:
             iterator.set_postfix_str(name)
         t0 = time.perf_counter()
-        section = ANALYSES[name](out, quick, seed)
+        try:
+            section = ANALYSES[name](out, quick, seed)
+        except Exception as exc:  # one broken analysis must not cost the others' results
+            why = " ".join(f"{type(exc).__name__}: {exc}".split())
+            failures[name] = why
+            section = Section(title=f"{name} (FAILED)", summary=f"This analysis raised {why}", settings={})
         section.seconds = time.perf_counter() - t0
         sections.append(section)
     try:
@@ -95,6 +119,9 @@ def reproduce(out_dir: str | Path, *, quick: bool = False, seed: int = 0, only: 
         "device": device,
         "units": "nats unless stated",
     }
-    (out / "settings.json").write_text(json.dumps({"meta": meta, "analyses": names}, indent=2))
+    settings = {"meta": meta, "analyses": names, **({"failed": failures} if failures else {})}
+    (out / "settings.json").write_text(json.dumps(settings, indent=2))
     _, html_path = write_report(out, "ibtheory reproduce", sections, meta)
+    if failures:
+        raise AnalysisError(failures, html_path, len(names) - len(failures))
     return html_path
