@@ -93,13 +93,13 @@ def _cmd_codegen(args: argparse.Namespace) -> int:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from .report import reproduce
+    from .report import AnalysisError, reproduce
 
     try:
         path = reproduce(_out_dir(args.out), quick=args.quick, seed=args.seed, only=args.only, progress=not args.no_progress)
     except ValueError as exc:
         return _error(str(exc))
-    except RuntimeError as exc:  # report.AnalysisError: some analyses failed, the report of the rest is written
+    except AnalysisError as exc:  # some analyses failed; the report of the rest is written
         _error(str(exc))
         return 1
     print(f"report: {path}")

@@ -11,4 +11,5 @@ from ._ntk_info import ntk_info_command as ntk_info_command
 from ._report import Section as Section
 from ._report import write_report as write_report
 from ._reproduce import ANALYSES as ANALYSES
+from ._reproduce import AnalysisError as AnalysisError
 from ._reproduce import reproduce as reproduce
