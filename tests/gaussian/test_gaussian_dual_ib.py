@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from ibtheory import gaussian_dual_ib, gaussian_ib
 from ibtheory._generated import gaussian_numpy as kn
 from ibtheory._generated import gaussian_torch as kt
-from ibtheory.testing import log_uniform
+from ibtheory.testing import log_uniform, spd_matrices
 
 #: theory.md 2.5 critical betas (6 significant digits), minus one for the dualIB.
 ORACLE_ATOL_6 = 2e-6
@@ -194,17 +194,9 @@ def test_optimal_expected_distortion_is_reverse_water_filling():
         assert dist == pytest.approx(0.5 * np.sum(np.minimum(1 / beta, per_direction_variance)), abs=1e-12)
 
 
-def _joint_from(eigs, gauss, n):
-    q, _ = np.linalg.qr(np.asarray(gauss).reshape(n, n))
-    s = (q * np.asarray(eigs)) @ q.T
-    return (s + s.T) / 2
-
-
-# SPD joint covariances by construction: orthogonal Q and a spectrum in [0.05, 20].
-joint_covariances = st.tuples(
-    st.lists(st.floats(0.05, 20.0), min_size=5, max_size=5),
-    st.lists(st.floats(-3, 3).filter(lambda v: abs(v) > 1e-3), min_size=25, max_size=25),
-).map(lambda ev: _joint_from(ev[0], ev[1], 5))
+# SPD joint covariances by construction (ibtheory.testing.spd_matrices): orthogonal Q and a
+# controlled spectrum in [0.05, 20] (condition number <= 400).
+joint_covariances = spd_matrices(5, max_condition=400.0).map(lambda m: 0.05 * m)
 
 
 def dual_functional(a, sx, w, beta):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import ibtheory
 from ibtheory import gaussian_dual_ib, gaussian_ib
-from ibtheory.testing import log_uniform
+from ibtheory.testing import log_uniform, spd_matrices
 
 #: theory.md 2.5 quotes 6 significant digits (lambda, beta_c, I(X;Y)) and 4 decimals (curve points).
 ORACLE_ATOL_6 = 2e-6
@@ -151,18 +151,9 @@ def test_information_approaches_mutual_information_as_beta_grows():
     assert res.i_ty[-1] == pytest.approx(res.i_xy, abs=1e-7)
 
 
-def _joint_from(eigs: list[float], gauss: list[float], n: int) -> np.ndarray:
-    q, _ = np.linalg.qr(np.asarray(gauss).reshape(n, n))
-    s = (q * np.asarray(eigs)) @ q.T
-    return (s + s.T) / 2
-
-
-# SPD joint covariances by construction: orthogonal Q (QR of a Gaussian matrix) and a controlled
-# spectrum in [0.05, 20] (condition number <= 400).
-joint_covariances = st.tuples(
-    st.lists(st.floats(0.05, 20.0), min_size=5, max_size=5),
-    st.lists(st.floats(-3, 3).filter(lambda v: abs(v) > 1e-3), min_size=25, max_size=25),
-).map(lambda ev: _joint_from(ev[0], ev[1], 5))
+# SPD joint covariances by construction (ibtheory.testing.spd_matrices): orthogonal Q and a
+# controlled spectrum in [0.05, 20] (condition number <= 400).
+joint_covariances = spd_matrices(5, max_condition=400.0).map(lambda m: 0.05 * m)
 
 
 @given(joint=joint_covariances, beta=log_uniform(1.0, 200.0), seed=st.integers(0, 2**32 - 1))
