@@ -28,6 +28,11 @@ from ..numeric import check_finite_array, check_int, check_positive, check_posit
 from ._ensemble import check_targets, check_times
 from ._kernels import ACTIVATIONS, check_depth
 
+#: Most gradient-descent steps one call may take (``times`` / ``dt`` rounded). At ~1e-4 s a step
+#: (a tiny network) 1e9 steps is more than a day; larger counts are a mistaken ``times`` or ``dt``
+#: and past 2**63 would wrap the int64 step counter to a negative number (nothing trained).
+MAX_STEPS = 10**9
+
 
 @dataclass(frozen=True)
 class EmpiricalKernels:
@@ -225,7 +230,13 @@ def finite_ensemble(
     lr = check_positive(learning_rate, "learning_rate")
     step_dt = check_positive(dt, "dt")
     n, k = y.shape
-    steps = np.rint(ts / step_dt).astype(np.int64)
+    steps_f = np.rint(ts / step_dt)
+    if not np.all(steps_f <= MAX_STEPS):
+        raise ValueError(
+            f"times must need at most MAX_STEPS = {MAX_STEPS} gradient-descent steps of dt = {step_dt!r}; "
+            f"times {float(ts.max())!r} needs {float(steps_f.max()):.3g} steps: pass smaller times or a larger dt"
+        )
+    steps = steps_f.astype(np.int64)
     order = np.argsort(steps, kind="stable")
     gen = torch.Generator().manual_seed(seed)
     sizes = [xtr.shape[1]] + [width] * depth + [k]

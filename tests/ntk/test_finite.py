@@ -123,6 +123,11 @@ def test_wide_depth_two_ensemble_converges_to_infinite_ensemble_as_width_grows()
     [
         ({"times": [-1.0]}, "times must be >= 0"),
         ({"times": [np.inf]}, "finite"),
+        ({"times": [1e20]}, r"times must need at most MAX_STEPS = 1000000000"),
+        ({"times": [1.0, 1e9 + 1.0]}, r"times must need at most MAX_STEPS"),
+        ({"y_train": np.array([1.0, np.inf, 0.0, 1.0])}, "y_train contains a non-finite value"),
+        ({"y_train": np.array([1.0, -np.inf, 0.0, 1.0])}, "y_train contains a non-finite value"),
+        ({"y_train": np.array([1.0, np.nan, 0.0, 1.0])}, "y_train contains a non-finite value"),
         ({"learning_rate": -1.0}, "learning_rate must be > 0"),
         ({"width": 0}, "width must be an integer >= 1"),
         ({"n_networks": 0}, "n_networks must be an integer >= 1"),
