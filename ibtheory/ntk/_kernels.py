@@ -19,6 +19,7 @@ inherent conditioning of the map at near-duplicate inputs, not of the formula.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
 from collections import deque
@@ -48,6 +49,33 @@ ACTIVATIONS = tuple(name.removesuffix("_dense_step") for name in vars(ntk_numpy)
 #: reused across blocks) in cache, and most blocks off the diagonal, where only one of each
 #: symmetric pair is computed (measured: 256 as fast as 128 and faster than 512 or 1024).
 DEFAULT_BLOCK_SIZE = 256
+
+#: ReLU inputs with a larger entry are rescaled by a power of two before the recursion (see
+#: :func:`_relu_rescaling`): 2**64 keeps every intermediate (products of two kernel values,
+#: ~ (2**128)**2) far below the float64 maximum ~ 2**1024, and leaves ordinary inputs untouched.
+RELU_RESCALE_ABOVE = 2.0**64
+
+
+def _relu_rescaling(x1: np.ndarray, x2: np.ndarray | None, b: float) -> tuple[int, np.ndarray, np.ndarray | None, float]:
+    """``(e, x1 / 2**e, x2 / 2**e, b / 2**e)`` with 2**e ~ max |x| when that exceeds
+    :data:`RELU_RESCALE_ABOVE` (or, for b = 0, is below its inverse), else ``e = 0`` and the
+    arguments unchanged.
+
+    ReLU networks are positively homogeneous: with z = w W h / sqrt(n) + b beta at every Dense
+    layer, f(c x; b) = c f(x; b / c) for c > 0, so NNGP(c x; b) = c^2 NNGP(x; b / c) and
+    Theta(c x; b) = c^2 Theta(x; b / c) (weight terms scale as h h' ~ c^2, bias terms as
+    b^2 = c^2 (b / c)^2; the back-propagated signals are unchanged). With c a power of two the
+    rescaling itself is exact.
+    """
+    big = float(np.abs(x1).max(initial=0.0))
+    if x2 is not None:
+        big = max(big, float(np.abs(x2).max(initial=0.0)))
+    # Tiny inputs too when b = 0 (their kernels ~ max|x|^2 would underflow in the squares); with
+    # b > 0 the bias keeps the kernels ordinary and b / c would be huge.
+    if big <= RELU_RESCALE_ABOVE and (b > 0 or big == 0 or big >= 1 / RELU_RESCALE_ABOVE):
+        return 0, x1, x2, b
+    e = int(np.frexp(big)[1])
+    return e, np.ldexp(x1, -e), None if x2 is None else np.ldexp(x2, -e), math.ldexp(b, -e)
 
 
 def available_cpus() -> int:
@@ -171,6 +199,9 @@ def _block_plan(
 ) -> tuple[list[tuple[slice, slice]], Callable[[slice, slice], tuple[slice, slice, Any, Any]], int]:
     """Validated arguments -> (the blocks to compute, the function computing one, thread count)."""
     x1, x2, depth, w, b = _check_inputs(x1, x2, depth, activation, w_std, b_std)
+    scale_exp = 0
+    if activation == "relu":
+        scale_exp, x1, x2, b = _relu_rescaling(x1, x2, b)
     bs = check_positive_int(block_size, "block_size")
     be = array_backend(backend, device)
     if threads is None:  # torch parallelises inside each operation (and a GPU needs no threads)
@@ -193,6 +224,11 @@ def _block_plan(
         for j0 in range(i0 if symmetric else 0, n2, bs)
     ]
 
+    # Overflow (to inf, then NaN) needs kernel values near sqrt(float64 max) ~ 1e154; check the
+    # results for it only where the inputs, weights or rescaling make that possible.
+    max_abs = max(float(np.abs(x1).max(initial=0.0)), 0.0 if symmetric else float(np.abs(x2).max(initial=0.0)))
+    max_abs = math.ldexp(max_abs, scale_exp)
+    check_finite = scale_exp != 0 or max(max_abs, w, b) > RELU_RESCALE_ABOVE
     scratch = threading.local()  # one dict of scratch arrays per thread, reused across its blocks
 
     def compute(rows: slice, cols: slice) -> tuple[slice, slice, Any, Any]:
@@ -211,18 +247,30 @@ def _block_plan(
                 nngp[bi, bj] = diag1[stage].nngp[src]
                 ntk[bi, bj] = diag1[stage].ntk[src]
 
-        k0 = (xa[rows] @ xb[cols].T) / d
-        layer_out = gen.ntk_input_layer(k0, w, b)
-        nngp, ntk = layer_out.nngp, layer_out.ntk
-        exact_diagonal(nngp, ntk, 0)
-        for layer in range(depth):
-            v1 = diag1[layer].nngp[rows][:, None]
-            v2 = diag2[layer].nngp[cols][None, :]
-            layer_out = step(nngp, ntk, v1, v2, w, b, work=work)
+        # Where overflow is possible it is reported as one ValueError below, not as warnings.
+        with np.errstate(over="ignore", invalid="ignore") if check_finite else contextlib.nullcontext():
+            k0 = (xa[rows] @ xb[cols].T) / d
+            layer_out = gen.ntk_input_layer(k0, w, b)
             nngp, ntk = layer_out.nngp, layer_out.ntk
-            exact_diagonal(nngp, ntk, layer + 1)
+            exact_diagonal(nngp, ntk, 0)
+            for layer in range(depth):
+                v1 = diag1[layer].nngp[rows][:, None]
+                v2 = diag2[layer].nngp[cols][None, :]
+                layer_out = step(nngp, ntk, v1, v2, w, b, work=work)
+                nngp, ntk = layer_out.nngp, layer_out.ntk
+                exact_diagonal(nngp, ntk, layer + 1)
         if on_diag:
             nngp, ntk = _symmetrise(be, nngp), _symmetrise(be, ntk)
+        if scale_exp:  # undo the ReLU rescaling: times 4**e, in four exact power-of-two factors
+            with np.errstate(over="ignore"):  # overflow to inf is reported just below
+                for part in (scale_exp // 2, scale_exp - scale_exp // 2) * 2:
+                    nngp, ntk = nngp * math.ldexp(1.0, part), ntk * math.ldexp(1.0, part)
+        if check_finite and not (bool(be.xp.isfinite(nngp).all()) and bool(be.xp.isfinite(ntk).all())):
+            raise ValueError(
+                f"the {activation} kernels of these inputs overflow float64 (max |x| = "
+                f"{max_abs:.3g}, w_std = {w!r}, b_std = {b_std!r}): not representable, or (erf) not evaluated "
+                "without overflow; rescale the inputs"
+            )
         return rows, cols, nngp, ntk
 
     return tasks, compute, threads if len(tasks) > 1 else 1

@@ -206,3 +206,33 @@ def test_exactly_coincident_points_are_exact_in_cross_kernels_and_duplicates(bac
         i, j = (2, 6) if xb is None else (6, 0)
         assert abs(nngp[i, j] - want_nngp) <= 1e-15 * 4 * abs(want_nngp)
         assert abs(ntk[i, j] - want_ntk) <= 1e-15 * 4 * abs(want_ntk)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+@pytest.mark.parametrize("b_std", [0.0, 0.3])
+@pytest.mark.parametrize("scale", [1e150, 1e-150])
+def test_relu_kernels_of_extreme_inputs_match_50_digit_recursion(scale, b_std, backend):
+    """ReLU nets are positively homogeneous (K(c x; b) = c^2 K(x; b / c)): inputs ~1e150, whose
+    kernels ~1e300 are representable, come out finite and as accurate as ordinary ones (issue 21)."""
+    x = _data(6, 5, seed=11) * scale
+    x2 = _data(3, 5, seed=12) * scale
+    for res, right in (
+        (fc_kernels(x, depth=2, activation="relu", w_std=1.3, b_std=b_std, backend=backend), x),
+        (fc_kernels(x, x2, depth=2, activation="relu", w_std=1.3, b_std=b_std, backend=backend), x2),
+    ):
+        nngp_m, ntk_m = np.asarray(res.nngp), np.asarray(res.ntk)
+        for i, j in [(0, 0), (0, 1), (4, 2)]:
+            nngp, ntk = fc_kernel_entry(x[i], right[j], depth=2, activation="relu", w_std=1.3, b_std=b_std)
+            assert abs(nngp_m[i, j] - nngp) <= ORACLE_RTOL * abs(nngp), (i, j)
+            assert abs(ntk_m[i, j] - ntk) <= ORACLE_RTOL * abs(ntk), (i, j)
+
+
+@pytest.mark.parametrize(
+    ("activation", "scale"), [("relu", 1e160), ("erf", 1e100)]
+)
+def test_kernels_that_overflow_raise_instead_of_nan(activation, scale):
+    """ReLU at 1e160 has kernels ~1e320 (not a float64); erf's first step squares ~1e200 (issue 21:
+    an erf result that stays finite needs a normalised step in ntk_derivation). Both refuse."""
+    x = _data(4, 3, seed=5) * scale
+    with pytest.raises(ValueError, match="overflow float64"):
+        fc_kernels(x, depth=2, activation=activation, w_std=1.3, b_std=0.1)
