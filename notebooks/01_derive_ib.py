@@ -23,9 +23,16 @@
 import time
 
 import sympy as sp
-from IPython.display import Markdown, display
+from IPython.display import Markdown, Math, display
 
-from ibtheory.symbolic import dual_ib_derivation, dual_ib_expfam_derivation, ib_derivation
+from ibtheory.symbolic import dual_ib_derivation, dual_ib_expfam_derivation, ib_derivation, latex
+
+
+def show(*exprs):
+    """Display SymPy expressions with the derivations' printer (bound indices as bare letters)."""
+    for e in exprs:
+        display(Math(latex(e)))
+
 
 start = time.perf_counter()
 ib = ib_derivation()
@@ -38,18 +45,18 @@ print([s.name for s in ib.steps])
 # derivative with respect to one encoder entry $p(t=a|x=b)$:
 
 # %%
-display(ib.step("lagrangian").expr)
-display(ib.step("stationarity").expr)
+show(ib.step("lagrangian").expr)
+show(ib.step("stationarity").expr)
 
 # %% [markdown]
 # `sympy.solve` gives the entry; dividing by $p(t)e^{-\beta D_{KL}}$ leaves a factor that SymPy
 # confirms does not depend on $t$, so normalising over $t$ gives the textbook encoder.
 
 # %%
-display(ib.step("solved").expr)
-display(ib.step("x-only factor").expr)
+show(ib.step("solved").expr)
+show(ib.step("x-only factor").expr)
 for name in ("encoder", "marginal", "decoder"):
-    display(ib.results[name])
+    show(ib.results[name])
 
 # %% [markdown]
 # ## The dual IB
@@ -58,8 +65,8 @@ for name in ("encoder", "marginal", "decoder"):
 
 # %%
 dual = dual_ib_derivation()
-display(dual.results["decoder"])
-display(dual.results["encoder"])
+show(dual.results["decoder"])
+show(dual.results["encoder"])
 
 # %% [markdown]
 # ## Exponential families are preserved by the dualIB
@@ -69,10 +76,10 @@ display(dual.results["encoder"])
 
 # %%
 expfam = dual_ib_expfam_derivation()
-display(expfam.results["decoder"], expfam.results["sufficient_statistics"])
-display(sp.Eq(sp.Symbol("d_dualIB"), expfam.results["distortion"]))
+show(expfam.results["decoder"], expfam.results["sufficient_statistics"])
+show(sp.Eq(sp.Symbol("d_dualIB"), expfam.results["distortion"]))
 for eq in expfam.results["ib_counter_example"]:
-    display(eq)
+    show(eq)
 
 # %% [markdown]
 # The whole derivation renders as Markdown with LaTeX (this is what `ibtheory derive ib` prints

@@ -11,6 +11,7 @@ from ._catalog import DERIVATIONS as DERIVATIONS
 from ._derivation import Derivation as Derivation
 from ._derivation import DerivationError as DerivationError
 from ._derivation import Step as Step
+from ._derivation import latex as latex
 
 # --- information-term vocabulary ---
 from ._functionals import conditional_mutual_information as conditional_mutual_information

@@ -103,7 +103,7 @@ class Derivation:
             lines.append("")
             for e in _as_list(s.expr):
                 lines.append("$$")
-                lines.append(_latex(e))
+                lines.append(latex(e))
                 lines.append("$$")
                 lines.append("")
         lines.append(
@@ -132,11 +132,13 @@ class _DerivationLatexPrinter(LatexPrinter):
         return self._print(expr.label)
 
 
-def _latex(expr: object) -> str:
+def latex(expr: object) -> str:
+    """LaTeX of a SymPy expression as every derivation prints it (bound indices as bare letters);
+    strings pass through. Use it, not ``sympy.latex``, to show a derivation's results."""
     if isinstance(expr, str):
         return expr
     return _DerivationLatexPrinter().doprint(expr)
 
 
 def _display(expr: object) -> str:
-    return "\\[\n" + _latex(expr) + "\n\\]"
+    return "\\[\n" + latex(expr) + "\n\\]"
