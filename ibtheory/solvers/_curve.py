@@ -163,17 +163,21 @@ class _Annealer:
         betas = np.array([b for _, b in jobs], dtype=np.float64)
         log_q, _, _ = iterate(self.be, log_q, self.bp_x, self.bp_y, self.be.asarray(betas), self.method,
                               self.tol, self.max_iter, obj_tol=self.obj_tol)
-        q_all = np.exp(self.be.to_numpy(log_q))
+        log_all = self.be.to_numpy(log_q)
+        q_all = np.exp(log_all)
         out = []
         for i, beta in enumerate(betas):
-            q, point = self.compact(q_all[i])
+            q, point = self.compact(q_all[i], log_all[i])
             out.append((q, float(point_objective(point, beta))))
         return out
 
-    def compact(self, q: np.ndarray) -> tuple[np.ndarray, Any]:
-        """The compacted encoder and its generated point summary (p(t), decoder, I(X;T), I(T;Y), slope)."""
+    def compact(self, q: np.ndarray, log_q: np.ndarray | None = None) -> tuple[np.ndarray, Any]:
+        """The compacted encoder and its generated point summary (p(t), decoder, I(X;T), I(T;Y), slope).
+
+        ``log_q``: the encoder's logs when the caller has them (rare rows are then renormalised in
+        the log domain, see :func:`compact`)."""
         point = self.point(self.p_x, self.p_y_given_x, q)
-        out = compact(q, self.p_x, self.p_y_given_x, self.method, MASS_TOL, MERGE_TOL, point)
+        out = compact(q, self.p_x, self.p_y_given_x, self.method, MASS_TOL, MERGE_TOL, point, log_q)
         if out.shape != q.shape:  # clusters dropped or merged: summarise the compacted encoder
             point = self.point(self.p_x, self.p_y_given_x, out)
         return out, point
@@ -382,8 +386,9 @@ def _polish(ann: _Annealer, betas_sorted: np.ndarray, chosen: list[np.ndarray], 
     log_q = be.asarray(np.log(_pad(chosen, width)))
     log_q, n_iter, residual = iterate(be, log_q, ann.bp_x, ann.bp_y, be.asarray(betas_sorted), ann.method, tol,
                                       max_iter)
-    q_all = np.exp(be.to_numpy(log_q))
-    encoders, points = zip(*(ann.compact(q_all[i]) for i in range(betas_sorted.size)), strict=True)
+    log_all = be.to_numpy(log_q)
+    q_all = np.exp(log_all)
+    encoders, points = zip(*(ann.compact(q_all[i], log_all[i]) for i in range(betas_sorted.size)), strict=True)
     return list(encoders), list(points), n_iter, residual
 
 
@@ -405,7 +410,8 @@ def _fast_sweep(ann: _Annealer, q_start: np.ndarray, betas_sorted: np.ndarray) -
         start_obj = np.array([point_objective(point, beta[0])], dtype=np.float64)
         log_q, it, res = iterate(be, be.asarray(np.log(_pad([q], q.shape[1]))), ann.bp_x, ann.bp_y, be.asarray(beta),
                                  ann.method, FAST_TOL, FAST_MAX_ITER, obj_tol=FAST_OBJ_TOL, start_objective=start_obj)
-        q, point = ann.compact(np.exp(be.to_numpy(log_q))[0])
+        log_k = be.to_numpy(log_q)[0]
+        q, point = ann.compact(np.exp(log_k), log_k)
         encoders[k], points[k], n_iter[k], residual[k] = q, point, it[0], res[0]
     return encoders, points, n_iter, residual
 

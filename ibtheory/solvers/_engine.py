@@ -21,6 +21,10 @@ from ..numeric import ArrayBackend
 
 METHODS = ("ib", "dualib")
 
+#: compact() renormalises an encoder row in the log domain when its kept probabilities sum below
+#: this: 2**-968 ~ 4e-292, where their exponentials are 2**52 above the subnormal range or lost.
+RARE_ROW_SUM = 2.0**-968
+
 
 def step_kernel(kernels: Any, method: str) -> Any:
     """The generated alternation of ``method`` in a kernel module (``ib_numpy`` or ``ib_torch``)."""
@@ -145,13 +149,21 @@ def iterate(
 
 def compact(
     p_t_given_x: np.ndarray, p_x: np.ndarray, p_y_given_x: np.ndarray, method: str, mass_tol: float, merge_tol: float,
-    point: Any = None,
+    point: Any = None, log_p_t_given_x: np.ndarray | None = None,
 ) -> np.ndarray:
     """Drop clusters with p(t) <= ``mass_tol`` and merge clusters whose decoders p(y|t) differ by at
     most ``merge_tol`` (max abs); returns the encoder (n_x, K) with clusters sorted by mass.
 
     ``point``: the output of :func:`point_kernel` for this encoder when the caller has it (its p(t)
     and decoder are used instead of computing them again).
+
+    ``log_p_t_given_x``: the same encoder in logs, when the caller has it. Then a row whose kept
+    probabilities sum below :data:`RARE_ROW_SUM` is renormalised over the kept clusters in the log
+    domain (shifted by its largest kept entry before exponentiating), so a rare x whose mass sat in
+    a dropped cluster keeps its relative weights p(t|x) over the kept ones, whose exponentials may
+    all underflow (e.g. -beta KL ~ -2000 at beta = 1e4): in probabilities that row would become
+    0/0 (issue 21). Restricting the fixed point
+    p(t|x) ~ p(t) exp(-beta d(x,t)) to the kept clusters is exactly this renormalisation.
 
     Merging two clusters with equal decoders leaves I(X;T), I(T;Y) and both objectives unchanged
     (their distortions d(x,t) coincide, so p(t|x) is proportional across them; theory.md 1.5).
@@ -166,10 +178,16 @@ def compact(
     # Each cluster (by decreasing mass) joins the first group whose leader's decoder is within
     # merge_tol, else leads a new group. Only the close pairs (found in O(K log K)) can join.
     decoders = p_y_given_t[:, order].T  # (K, n_y)
+    kept = p_t_given_x[:, order]
+    if log_p_t_given_x is not None:
+        rare = kept.sum(axis=1) < RARE_ROW_SUM  # only those rows: the others keep their numbers
+        if rare.any():
+            log_kept = log_p_t_given_x[np.ix_(rare, order)]
+            kept = kept.copy()
+            kept[rare] = np.exp(log_kept - log_kept.max(axis=1, keepdims=True))
     close = _close_pairs(decoders, merge_tol)
     if not close:  # no two decoders alike: the usual case
-        out = p_t_given_x[:, order]
-        return out / out.sum(axis=1, keepdims=True)
+        return kept / kept.sum(axis=1, keepdims=True)
     earlier: dict[int, list[int]] = {}
     for i, j in close:
         earlier.setdefault(max(i, j), []).append(min(i, j))
@@ -182,7 +200,7 @@ def compact(
         else:
             group_of[k] = leader_group[k] = len(leader_group)
     out = np.zeros((p_t_given_x.shape[0], len(leader_group)))
-    np.add.at(out.T, group_of, p_t_given_x[:, order].T)
+    np.add.at(out.T, group_of, kept.T)
     return out / out.sum(axis=1, keepdims=True)
 
 

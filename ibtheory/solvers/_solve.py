@@ -112,11 +112,13 @@ def random_encoders(rng: np.random.Generator, n_batch: int, n_x: int, n_t: int) 
 
 
 def finish(method: str, beta: float, p_x: np.ndarray, p_y_given_x: np.ndarray, p_t_given_x: np.ndarray,
-           n_iter: int, residual: float, tol: float, units: str) -> IBSolution:
-    """Compute the reported quantities of an encoder with the generated kernels."""
+           n_iter: int, residual: float, tol: float, units: str,
+           log_p_t_given_x: np.ndarray | None = None) -> IBSolution:
+    """Compute the reported quantities of an encoder with the generated kernels (``log_p_t_given_x``,
+    its logs when known, lets :func:`compact` count clusters without 0/0 in rare rows)."""
     point = point_kernel(ib_numpy, method)(p_x, p_y_given_x, p_t_given_x)
     obj = point_objective(point, beta)
-    k = compact(p_t_given_x, p_x, p_y_given_x, method, MASS_TOL, MERGE_TOL, point).shape[1]
+    k = compact(p_t_given_x, p_x, p_y_given_x, method, MASS_TOL, MERGE_TOL, point, log_p_t_given_x).shape[1]
     return IBSolution(
         method=method, beta=float(beta), p_t_given_x=p_t_given_x, p_t=point.p_t, p_y_given_t=point.p_y_given_t,
         i_xt=float(to_units(max(float(point.i_xt), 0.0), units)), i_ty=float(to_units(max(float(point.i_ty), 0.0), units)),
@@ -153,10 +155,12 @@ def _solve(p_xy: Any, beta: Any, method: str, *, n_clusters: Any, init: Any, n_r
         log_q = be.asarray(np.log(q0))
     betas = be.asarray(np.full(n_restarts, float(b)))
     log_q, n_iter, residual = iterate(be, log_q, be.asarray(p_x), be.asarray(p_y_given_x), betas, method, tol, max_iter)
-    q = np.exp(be.to_numpy(log_q))
+    log_all = be.to_numpy(log_q)
+    q = np.exp(log_all)
     obj = objective_nats(method, p_x, p_y_given_x, q, float(b))
     best = int(np.argmin(obj))
-    return finish(method, float(b), p_x, p_y_given_x, q[best], int(n_iter[best]), float(residual[best]), tol, units)
+    return finish(method, float(b), p_x, p_y_given_x, q[best], int(n_iter[best]), float(residual[best]), tol, units,
+                  log_all[best])
 
 
 def solve_ib(p_xy: Any, beta: float, *, n_clusters: int | None = None, init: Any = None, n_restarts: int = 1,
