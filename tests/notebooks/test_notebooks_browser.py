@@ -16,6 +16,7 @@ Chromium binary (Debian: ``apt-get install chromium``; or ``$IBTHEORY_CHROMIUM``
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -45,6 +46,22 @@ EXPLORER_S = 60
 STDERR_PROBLEMS = ("Traceback", "Error", "Warning")
 
 
+#: CI sets this after installing the browser stack, so that a missing piece fails instead of skipping.
+REQUIRED = os.environ.get("IBTHEORY_REQUIRE_BROWSER") == "1"
+
+
+def _need(module: str):
+    if REQUIRED:
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
+
+
+def _missing(reason: str) -> None:
+    if REQUIRED:
+        pytest.fail(f"IBTHEORY_REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(reason)
+
+
 def _chromium() -> str | None:
     path = os.environ.get("IBTHEORY_CHROMIUM")
     if path:
@@ -65,12 +82,11 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A fresh JupyterLab on the copied notebooks; yields (base_url, token, workdir)."""
-    pytest.importorskip("jupyterlab")
-    pytest.importorskip("jupytext")
-    pytest.importorskip("ipywidgets")
+    for module in ("jupyterlab", "jupytext", "ipywidgets"):
+        _need(module)
     jupyter = Path(sys.executable).parent / "jupyter"
     if not jupyter.exists():
-        pytest.skip("no jupyter command next to this Python")
+        _missing("no jupyter command next to this Python")
     work = tmp_path_factory.mktemp("lab")
     shutil.copytree(REPO / "notebooks", work / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     fresh = {name: work / name for name in ("config", "settings", "workspaces", "runtime", "data")}
@@ -129,10 +145,10 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
+    playwright = _need("playwright.sync_api")
     chromium = _chromium()
     if chromium is None:
-        pytest.skip("no Chromium binary (apt-get install chromium, or set IBTHEORY_CHROMIUM)")
+        _missing("no Chromium binary (apt-get install chromium, or set IBTHEORY_CHROMIUM)")
     with playwright.sync_playwright() as p:
         b = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"])
         try:
