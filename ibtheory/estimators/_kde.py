@@ -135,8 +135,8 @@ def kde_information(
     # mixture bounds h_lo, h_hi already lie in [H(M|X), H(M|X) + ln N].
     i_xt_lo = np.maximum(h_lo - h_m_given_x, 0.0)
     i_xt_hi = np.maximum(h_hi - h_m_given_x, i_xt_lo)
-    i_ty_lo = np.maximum(h_lo - cond[1], 0.0)
     h_y = float(plug_in_entropy_rows(y_codes[None, :])[0])
+    i_ty_lo = np.clip(h_lo - cond[1], 0.0, h_y)
     i_ty_hi = np.maximum(np.minimum(h_hi - cond[0], h_y), i_ty_lo)
     return KDEInformation(
         i_xt_lower=to_units(i_xt_lo, units),

@@ -350,3 +350,40 @@ def test_estimators_reject_bad_activations_and_labels(estimator, activations, la
 def test_input_compression_bound_rejects_bad_input(args, match):
     with pytest.raises(ValueError, match=match):
         input_compression_bound(*args)
+
+
+#: KDE I(M;Y) raw bounds against H(Y): rounding of differences of entropies of size
+#: |H(M|X)| + ln N (|H(M|X)| ~ 80 nats at noise 1e-8 in d = 4), a few eps each.
+def _kde_rounding(noise_variance: float, d: int, n: int) -> float:
+    return 16 * float(np.finfo(np.float64).eps) * (abs(0.5 * d * math.log(2 * math.pi * math.e * noise_variance)) + math.log(n))
+
+
+#: Two float64 routes (ours, the estimator's) to the plug-in H(Y) of 60 labels: a few ulps of ~1.
+H_Y_ROUNDOFF = 1e-14
+#: Pairs with D_BD = d^2 / (8 s) >= 50 contribute exp(-50) ~ 2e-22 to a row sum: separated.
+SEPARATED_D_BD = 50.0
+
+
+@given(log10_noise=st.floats(-8.0, 2.0), seed=st.integers(0, 2**16))
+def test_kde_i_my_never_exceeds_h_y_and_equals_it_when_separated(log10_noise, seed):
+    """I(M;Y) <= H(Y) for every noise in 1e-8..1e2 (issue 21: at 1e-8 both public bounds were
+    ~5e-11 above H(Y), from diagonal round-off D_ii ~ eps / s); the raw bounds are ordered and,
+    once all points are separated at this noise, equal H(Y) to rounding."""
+    noise = 10.0**log10_noise
+    rng = np.random.default_rng(seed)
+    n, d = 60, 4
+    a = rng.uniform(-1.0, 1.0, size=(n, d))
+    y = rng.integers(0, 3, size=n)
+    p_y = np.bincount(y) / n
+    p_y = p_y[p_y > 0]
+    h_y = float(-np.sum(p_y * np.log(p_y)))  # plug-in H(Y) of the labels
+    res = kde_information(a, y, noise_variance=noise, units="nats")
+    tol = _kde_rounding(noise, d, n)
+    assert 0.0 <= float(res.i_ty_lower) <= float(res.i_ty_upper) <= h_y + H_Y_ROUNDOFF
+    assert float(res.i_ty_lower_raw) <= float(res.i_ty_upper_raw) + tol
+    assert float(res.i_ty_lower_raw) <= h_y + tol
+    sq = np.sum((a[:, None, :] - a[None, :, :]) ** 2, axis=-1)
+    if np.min(sq[~np.eye(n, dtype=bool)]) / (8 * noise) >= SEPARATED_D_BD:
+        assert abs(float(res.i_ty_lower_raw) - h_y) <= tol
+        assert abs(float(res.i_ty_upper_raw) - h_y) <= tol
+        assert abs(float(res.i_xt_lower_raw) - math.log(n)) <= tol

@@ -300,3 +300,48 @@ def test_rendered_derivation_is_fresh():
     assert path.read_text() == mixture_information_derivation().to_markdown(), (
         "run `ibtheory derive --all --out derivations/`"
     )
+
+
+#: Far-apart components: H_BD = H_KL = H(Z|X) + ln N exactly (every D_ij, i != j, is >= 1e7 so
+#: exp(-D_ij) = 0); what remains is the float64 rounding of O(N) sums of logs (issue 21 target).
+SEPARATED_RTOL = 1e-12
+
+
+@pytest.mark.parametrize("spacing", [1e4, 1e6, 1e10])
+def test_far_apart_components_give_both_bounds_h_components_plus_ln_n(spacing):
+    """Components >= 1e4 standard deviations apart along a generic direction, spread up to ~1e12 s:
+    the diagonal D_ii must be exactly 0 (the matrix-product distance alone gives ~eps spread^2 / s,
+    which at spread^2 / s ~ 1e20 swamped the row sums and clipped both bounds to H(Z|X))."""
+    rng = np.random.default_rng(17)
+    n, k = 200, 3
+    direction = rng.normal(size=k)
+    direction /= np.linalg.norm(direction)
+    means = (np.arange(n) * spacing)[:, None] * direction + rng.normal(size=(n, k))
+    var = rng.uniform(0.5, 2.0, size=n)
+    want = float(_entropy_components(var, k).mean()) + math.log(n)
+    lo, hi = mixture_entropy_bounds(means, var)
+    assert float(lo) == pytest.approx(want, rel=SEPARATED_RTOL, abs=0)
+    assert float(hi) == pytest.approx(want, rel=SEPARATED_RTOL, abs=0)
+    raw = pairwise_terms(means, var)  # unclipped: the clipping cannot hide an error here
+    assert float(raw.i_bd) == pytest.approx(math.log(n), rel=SEPARATED_RTOL, abs=0)
+    assert float(raw.i_kl) == pytest.approx(math.log(n), rel=SEPARATED_RTOL, abs=0)
+
+
+#: Two evaluation orders of the same O(N) sums of logs (plain row chunks vs leave-one-out blocks).
+PATHS_RTOL = 1e-12
+
+
+@pytest.mark.parametrize("chunk_size", [None, 1, 5, 64])
+def test_exact_diagonal_path_matches_plain_path_on_well_conditioned_batches(monkeypatch, chunk_size):
+    """Forcing the exact-diagonal evaluation (leave-one-out blocks, batch axes, ragged last chunk)
+    where the plain one is accurate (spread^2 / s ~ 10) gives the same terms."""
+    from ibtheory.estimators import _mixture
+
+    rng = np.random.default_rng(23)
+    means = rng.normal(size=(2, 3, 71, 4))
+    var = rng.uniform(0.3, 1.5, size=(2, 3, 71))
+    plain = pairwise_terms(means, var, chunk_size)
+    monkeypatch.setattr(_mixture, "EXACT_DIAGONAL_ABOVE", -1.0)
+    exact = pairwise_terms(means, var, chunk_size)
+    for name in ("h_components", "i_bd", "i_kl"):
+        np.testing.assert_allclose(getattr(exact, name), getattr(plain, name), rtol=PATHS_RTOL, atol=0)
