@@ -97,7 +97,12 @@ def label_noise_model(
     (n_classes, n_classes), e.g. a classifier's normalised confusion matrix.
     Rows are clipped to [1e-7, 1 - 1e-7] (as in the code) and renormalised.
     """
-    y = np.asarray(labels, dtype=np.int64)
+    raw = np.asarray(labels)
+    if raw.dtype.kind not in "iub" and not (
+        raw.dtype.kind == "f" and np.all(np.isfinite(raw)) and np.all(raw == np.round(raw))
+    ):  # NaN/inf would cast to INT64_MIN and 1.5 to 1 (silently)
+        raise ValueError(f"labels must be finite integer class indices, got dtype {raw.dtype} with non-integral values")
+    y = raw.astype(np.int64)
     if y.ndim != 1 or y.size == 0 or y.min() < 0 or y.max() >= n_classes:
         raise ValueError(f"labels must be a 1-D array of class indices in [0, {n_classes})")
     if kind == "smoothing":

@@ -243,6 +243,11 @@ def test_label_noise_model_rows_are_distributions():
             label_noise_model(y, 3, **kwargs)
     with pytest.raises(ValueError, match="labels"):
         label_noise_model(np.array([0, 3]), 3, kind="smoothing")
+    for bad in (np.nan, np.inf, -np.inf, 1.5):  # issue 21: were a cast warning / silently truncated
+        with pytest.raises(ValueError, match="labels must be finite integer class indices"):
+            label_noise_model(np.array([0.0, bad, 1.0]), 3, kind="smoothing")
+    np.testing.assert_array_equal(label_noise_model(np.array([0.0, 2.0]), 3, kind="smoothing"),
+                                  label_noise_model(np.array([0, 2]), 3, kind="smoothing"))
 
 
 class _StubEncoder:
