@@ -82,6 +82,12 @@ def _package(path: Path) -> str:
 LIBRARY = sorted(p for p in ROOT.rglob("*.py"))
 
 
+def _run_python(code: str) -> None:
+    """Run ``code`` in a fresh interpreter (nothing imported yet) and fail with its stderr."""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
 @pytest.mark.parametrize("package", sorted(ALLOWED))
 def test_imports_point_down_only(package):
     used = {
@@ -127,8 +133,7 @@ def test_every_public_name_resolves_and_import_ibtheory_pays_for_neither_sympy_n
         "          'EnsembleInformation', 'MixtureEntropyBounds', 'KDEInformation'):\n"
         "    assert isinstance(getattr(ibtheory, t), type), t\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stderr
+    _run_python(code)
 
 
 def test_type_checking_imports_are_skipped_and_runtime_imports_are_not(tmp_path, monkeypatch):
@@ -173,8 +178,7 @@ def test_importing_the_algorithms_imports_neither_matplotlib_nor_the_figures_mod
         "loaded = [m for m in ('matplotlib', 'ibtheory.figures') if m in sys.modules]\n"
         "assert not loaded, loaded\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stderr
+    _run_python(code)
 
 
 def test_summaries_are_text_only_without_matplotlib():
@@ -189,5 +193,4 @@ def test_summaries_are_text_only_without_matplotlib():
         "assert 'IB curve (IBCurve)' in html and 'I(X;T)' in html, html\n"
         "assert '<img' not in html, html\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stderr
+    _run_python(code)
