@@ -385,6 +385,34 @@ def plot_information_planes(
     return fig
 
 
+def sweep_information_planes(aggregated: Any, *, panel: str = "activation", units: str = "bits") -> Figure:
+    """Information planes of an ``infoplane`` sweep averaged over seeds: one panel per value of
+    ``panel``, one path per layer over the recorded epochs (the seed means, ``i_xt_mean`` and
+    ``i_ty_mean``).
+
+    ``aggregated`` is ``ibtheory.sweep.aggregate(ibtheory.sweep.load_dataset(out))`` (an
+    ``xarray.Dataset``) with every grid axis other than ``panel`` already selected, e.g.
+    ``agg.sel(architecture="10-7-5-4-3")``; layers that are NaN throughout (padding for shallower
+    architectures) are skipped.
+    """
+    values = list(aggregated[panel].values)
+    fig = Figure(figsize=(4.2 * len(values), 3.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(values), sharex=True, sharey=True))
+    for ax, value in zip(axes, values, strict=True):
+        sel = aggregated.sel({panel: value})
+        i_xt = np.asarray(sel["i_xt_mean"].transpose("epoch", "layer"))
+        i_ty = np.asarray(sel["i_ty_mean"].transpose("epoch", "layer"))
+        for layer in range(i_xt.shape[1]):
+            if np.all(np.isnan(i_xt[:, layer])):
+                continue
+            ax.plot(i_xt[:, layer], i_ty[:, layer], "o-", ms=3, color=f"C{layer % 10}", label=f"layer {layer + 1}")
+        ax.set_title(f"{panel} = {value}", fontsize=9)
+        ax.set_xlabel(f"I(X;T) [{units}]")
+    axes[0].set_ylabel(f"I(T;Y) [{units}]")
+    axes[0].legend(fontsize=7)
+    return fig
+
+
 def plot_gradient_phases(run: TrainingRun, *, title: str | None = None) -> Figure:
     """Per-layer gradient mean and std norms (left) and SNR (right) against epoch, log-log.
 

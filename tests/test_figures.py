@@ -120,6 +120,15 @@ plane = information_plane(run, y[rows], estimator="binning", n_bins=10, value_ra
 built["plot_information_plane"] = F.plot_information_plane(plane)
 built["plot_information_planes"] = F.plot_information_planes([plane, plane], ["a", "b"])
 built["plot_gradient_phases"] = F.plot_gradient_phases(run)
+import xarray as xr
+epochs, layers = np.array([1, 10, 100]), np.arange(3)
+swept = xr.Dataset(
+    {q: (("activation", "epoch", "layer"), np.random.default_rng(k).uniform(0, 1, (2, 3, 3)))
+     for k, q in enumerate(("i_xt_mean", "i_ty_mean"))},
+    coords={"activation": ["tanh", "relu"], "epoch": epochs, "layer": layers},
+)
+swept["i_xt_mean"][1, :, 2] = np.nan  # a shallower network: its padded layer is skipped
+built["sweep_information_planes"] = F.sweep_information_planes(swept)
 digits = load_digits_data(seed=0)
 small = dataclasses.replace(digits, x_train=digits.x_train[:200], y_train=digits.y_train[:200])
 vib = train_variational(small, method="vib", betas=[1.0, 10.0], seed=0, n_epochs=1, hidden=8, z_dim=2,
