@@ -11,7 +11,6 @@ from ._catalog import DERIVATIONS as DERIVATIONS
 from ._derivation import Derivation as Derivation
 from ._derivation import DerivationError as DerivationError
 from ._derivation import Step as Step
-from ._derivation import latex as latex
 
 # --- information-term vocabulary ---
 from ._functionals import conditional_mutual_information as conditional_mutual_information
@@ -74,4 +73,15 @@ from ._ntk import relu_supplement as relu_supplement
 from ._ntk import stable_diagonal_forms as stable_diagonal_forms
 from ._ntk import stable_forms as stable_forms
 from ._ntk import textbook_forms as textbook_forms
+
+# --- the papers' notation: the one LaTeX printer ---
+from ._printing import Chain as Chain
+from ._printing import IndexedNotation as IndexedNotation
+from ._printing import Named as Named
+from ._printing import NotationPrinter as NotationPrinter
+from ._printing import display as display
+from ._printing import latex as latex
+from ._printing import named_function as named_function
+from ._printing import register_index_letter as register_index_letter
+from ._printing import register_indexed as register_indexed
 from ._symbols import DISCRETE_AXES as DISCRETE_AXES

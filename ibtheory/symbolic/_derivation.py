@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import sympy as sp
-from sympy.printing.latex import LatexPrinter
+
+from ._printing import display, latex
 
 
 class DerivationError(ArithmeticError):
@@ -27,13 +28,26 @@ def require(condition: object, message: str) -> None:
 class Step:
     """One named step of a derivation.
 
-    ``expr`` is a SymPy object (an ``Eq``, an expression, or a tuple/list of them); ``text`` says in
-    words what the step does (Markdown, may contain inline ``$...$`` maths).
+    ``name`` is the key code and tests look the step up by (``derivation.step("stationarity")``);
+    ``title`` is the heading a person reads ("Stationarity"; by default the name with its first
+    letter capitalised). ``expr`` is what is displayed: a relation (``Eq``, ``Le``, a
+    :class:`~ibtheory.symbolic.Chain`) or a tuple/list of them, each with a named left-hand side;
+    ``text`` says in words what the step does (Markdown, may contain inline ``$...$`` maths).
     """
 
     name: str
     text: str
     expr: object
+    title: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.title:
+            words = self.name.replace("_", " ")
+            object.__setattr__(self, "title", words[:1].upper() + words[1:])
+
+    def displays(self) -> list[str]:
+        """The LaTeX of each displayed equation of the step (see :func:`ibtheory.symbolic.display`)."""
+        return [display(e) for e in _as_list(self.expr)]
 
 
 @dataclass(frozen=True)
@@ -81,8 +95,8 @@ class Derivation:
         """All steps as a LaTeX ``align*``-free document body (one display per step)."""
         parts = [f"% {self.title}", f"% Reference: {self.reference}"]
         for s in self.steps:
-            parts.append(f"% {s.name}: {s.text}")
-            parts.extend(_display(e) for e in _as_list(s.expr))
+            parts.append(f"% {s.title}: {s.text}")
+            parts.extend("\\[\n" + d + "\n\\]" for d in s.displays())
         return "\n".join(parts) + "\n"
 
     def to_markdown(self) -> str:
@@ -97,13 +111,13 @@ class Derivation:
         lines.extend(f"- `{k}`: {v}" for k, v in self.inputs.items())
         lines.append("")
         for i, s in enumerate(self.steps, 1):
-            lines.append(f"## {i}. {s.name}")
+            lines.append(f"## {i}. {s.title}")
             lines.append("")
             lines.append(s.text)
             lines.append("")
-            for e in _as_list(s.expr):
+            for d in s.displays():
                 lines.append("$$")
-                lines.append(latex(e))
+                lines.append(d)
                 lines.append("$$")
                 lines.append("")
         lines.append(
@@ -121,24 +135,4 @@ def _as_list(expr: object) -> list[object]:
     return [expr]
 
 
-class _DerivationLatexPrinter(LatexPrinter):
-    """SymPy's LaTeX printer with bound indices printed as bare letters.
-
-    SymPy prints an ``Idx`` with a range as ``x_{0\\mathrel{..}\\nobreak n_x - 1}``; MathJax (the docs
-    site, JupyterLab) has no ``\\nobreak`` and shows it in red, and the papers write ``x``.
-    """
-
-    def _print_Idx(self, expr: sp.Idx) -> str:
-        return self._print(expr.label)
-
-
-def latex(expr: object) -> str:
-    """LaTeX of a SymPy expression as every derivation prints it (bound indices as bare letters);
-    strings pass through. Use it, not ``sympy.latex``, to show a derivation's results."""
-    if isinstance(expr, str):
-        return expr
-    return _DerivationLatexPrinter().doprint(expr)
-
-
-def _display(expr: object) -> str:
-    return "\\[\n" + latex(expr) + "\n\\]"
+__all__ = ["Derivation", "DerivationError", "Step", "latex", "require"]
