@@ -40,6 +40,7 @@ import functools
 import sympy as sp
 
 from ._derivation import Derivation, Step, require
+from ._printing import Chain, Named
 from ._symbols import b_std, nngp, ntk, u_pre, v_pre, var1, var2, w_std
 
 ACTIVATIONS = ("relu", "erf")
@@ -231,75 +232,98 @@ def ntk_derivation() -> Derivation:
         gap = v - diag[k].subs(nngp, s)
         require(_is_zero(sp.diff(gap, s)) and gap.subs(s, 0) == 0, f"stable form {k} does not reduce to its diagonal limit")
 
+    # Display only (the results below are what the kernels consume): the papers' names.
+    e_name = {a: Named(rf"E_{{\mathrm{{{a}}}}}") for a in ACTIVATIONS}
+    edot_name = {a: Named(rf"\dot E_{{\mathrm{{{a}}}}}") for a in ACTIVATIONS}
+    names = {f"{a}_e": e_name[a] for a in ACTIVATIONS} | {f"{a}_edot": edot_name[a] for a in ACTIVATIONS}
+    price_name = {a: Named(rf"\frac{{\partial E_{{\mathrm{{{a}}}}}}}{{\partial \Sigma(x,x')}} - \dot E_{{\mathrm{{{a}}}}}") for a in ACTIVATIONS}
+    on_diagonal = Named(r"\Sigma(x,x)")  # the diagonal forms write s = Sigma(x,x) as nngp
     definitions = [
-        sp.Eq(sp.Symbol("E"), _expectation(relu(u_pre) * relu(v_pre))),
-        sp.Eq(sp.Symbol(r"\dot{E}"), _expectation(sp.Derivative(relu(u_pre), u_pre) * sp.Derivative(relu(v_pre), v_pre))),
+        sp.Eq(e_name["relu"], _expectation(relu(u_pre) * relu(v_pre))),
+        sp.Eq(edot_name["relu"], _expectation(sp.Derivative(relu(u_pre), u_pre) * sp.Derivative(relu(v_pre), v_pre))),
     ]
     steps = (
         Step(
             "expectations",
-            "Pre-activations $(u, v) \\sim N(0, \\Lambda)$ with $\\Lambda = [[\\mathrm{var1}, \\mathrm{nngp}], "
-            "[\\mathrm{nngp}, \\mathrm{var2}]]$; the maps need $E = \\mathbb{E}[\\phi(u)\\phi(v)]$ and "
+            "Pre-activations $(u, v) \\sim N(0, \\Lambda)$ with $\\Lambda = [[\\Sigma(x,x), \\Sigma(x,x')], "
+            "[\\Sigma(x,x'), \\Sigma(x',x')]]$; the maps need $E = \\mathbb{E}[\\phi(u)\\phi(v)]$ and "
             "$\\dot E = \\mathbb{E}[\\phi'(u)\\phi'(v)]$ (theory.md 7.2; shown for $\\phi$ = relu).",
             definitions,
+            title="Gaussian expectations",
         ),
         Step(
             "relu_edot",
             "ReLU: $\\phi'(u)\\phi'(v) = 1[u>0]1[v>0]$, so $\\dot E$ is Sheppard's orthant probability "
-            "$1/4 + \\arcsin(\\rho)/(2\\pi)$, $\\rho = \\mathrm{nngp}/\\sqrt{\\mathrm{var1}\\,\\mathrm{var2}}$, "
+            "$1/4 + \\arcsin(\\rho)/(2\\pi)$, $\\rho = \\Sigma(x,x')/\\sqrt{\\Sigma(x,x)\\,\\Sigma(x',x')}$, "
             "equal to $(\\pi - \\theta)/(2\\pi)$ with $\\theta = \\arccos\\rho$ (checked).",
-            [sp.Eq(sp.Symbol(r"\dot{E}_{relu}"), sheppard), sp.Eq(sp.Symbol(r"\dot{E}_{relu}"), text["relu_edot"])],
+            [Chain(edot_name["relu"], sheppard, text["relu_edot"])],
+            title="ReLU: the derivative expectation",
         ),
         Step(
             "relu_e",
-            f"ReLU arc-cosine form ({_REF_RELU}). Proof: at $\\mathrm{{nngp}} = 0$ it equals "
-            "$\\mathbb{E}[\\mathrm{relu}(u)]\\,\\mathbb{E}[\\mathrm{relu}(v)] = \\sqrt{\\mathrm{var1}\\,\\mathrm{var2}}/(2\\pi)$ "
-            "(integrated by SymPy), and by Price's theorem $\\partial E/\\partial\\,\\mathrm{nngp} = \\dot E$ "
+            f"ReLU arc-cosine form ({_REF_RELU}). Proof: at $\\Sigma(x,x') = 0$ it equals "
+            "$\\mathbb{E}[\\mathrm{relu}(u)]\\,\\mathbb{E}[\\mathrm{relu}(v)] = \\sqrt{\\Sigma(x,x)\\,\\Sigma(x',x')}/(2\\pi)$ "
+            "(integrated by SymPy), and by Price's theorem $\\partial E/\\partial\\Sigma(x,x') = \\dot E$ "
             "(checked symbolically: the residual simplifies to 0).",
-            [sp.Eq(sp.Symbol("E_{relu}"), text["relu_e"]), sp.Eq(sp.Symbol("E_{relu}(nngp=0)"), relu_zero), sp.Eq(sp.Symbol("residual_{Price}"), 0)],
+            [
+                sp.Eq(e_name["relu"], text["relu_e"]),
+                sp.Eq(Named(r"E_{\mathrm{relu}}\big|_{\Sigma(x,x')=0}"), relu_zero),
+                sp.Eq(price_name["relu"], 0),
+            ],
+            title="ReLU: the arc-cosine kernel",
         ),
         Step(
             "erf_edot",
             "Erf: $\\mathrm{erf}'(u)\\,\\mathrm{erf}'(v) = (4/\\pi) e^{-u^2-v^2}$, a Gaussian integral equal to "
             "$(4/\\pi)\\det(I + 2\\Lambda)^{-1/2}$ (determinant expanded by SymPy).",
-            [sp.Eq(sp.Symbol(r"\dot{E}_{erf}"), erf_edot_gauss)],
+            [sp.Eq(edot_name["erf"], erf_edot_gauss)],
+            title="Erf: the derivative expectation",
         ),
         Step(
             "erf_e",
-            f"Erf covariance ({_REF_ERF}). Proof: 0 at $\\mathrm{{nngp}} = 0$ (erf is odd) and Price's theorem "
+            f"Erf covariance ({_REF_ERF}). Proof: 0 at $\\Sigma(x,x') = 0$ (erf is odd) and Price's theorem "
             "holds (residual simplifies to 0).",
-            [sp.Eq(sp.Symbol("E_{erf}"), text["erf_e"]), sp.Eq(sp.Symbol("residual_{Price}"), 0)],
+            [sp.Eq(e_name["erf"], text["erf_e"]), sp.Eq(price_name["erf"], 0)],
+            title="Erf: the covariance",
         ),
         Step(
             "diagonal_limits",
-            "Limits $\\mathrm{var1} = \\mathrm{var2} = s$, $\\mathrm{nngp} \\to s^-$ (the entries $x = x'$); "
-            "$s$ is written as nngp. ReLU: $E = s/2$, $\\dot E = 1/2$; erf: $E \\to 1$ as $s \\to \\infty$.",
-            [sp.Eq(sp.Symbol(f"{k}(x,x)"), v) for k, v in diag.items()],
+            "Limits $\\Sigma(x,x) = \\Sigma(x',x') = s$, $\\Sigma(x,x') \\to s^-$ (the entries $x = x'$). "
+            "ReLU: $E = s/2$, $\\dot E = 1/2$; erf: $E \\to 1$ as $s \\to \\infty$.",
+            [sp.Eq(Named(names[k].name + "(x,x)"), v.xreplace({nngp: on_diagonal})) for k, v in diag.items()],
+            title="Diagonal limits",
         ),
         Step(
             "stable_forms",
-            "Numerical forms (derived here): with $\\det = \\max(\\mathrm{var1}\\,\\mathrm{var2} - \\mathrm{nngp}^2, 0)$, "
-            "$\\psi = \\pi - \\theta = \\operatorname{atan2}(\\sqrt{\\det}, -\\mathrm{nngp})$ replaces arccos (whose O(sqrt(eps)) error near "
-            "the diagonal neural-tangents inherits), since $\\sin\\theta\\sqrt{\\mathrm{var1}\\,\\mathrm{var2}} = \\sqrt{\\det}$ and "
-            "$\\cos\\theta\\sqrt{\\mathrm{var1}\\,\\mathrm{var2}} = \\mathrm{nngp}$; erf's asin becomes atan2 with the "
-            "cancellation-free $\\sqrt{1 + 2\\mathrm{var1} + 2\\mathrm{var2} + 4\\det}$. Price's theorem and the diagonal "
+            "Numerical forms (derived here): with $\\det = \\max(\\Sigma(x,x)\\,\\Sigma(x',x') - \\Sigma(x,x')^2, 0)$, "
+            "$\\psi = \\pi - \\theta = \\operatorname{atan2}(\\sqrt{\\det}, -\\Sigma(x,x'))$ replaces arccos (whose O(sqrt(eps)) error near "
+            "the diagonal neural-tangents inherits), since $\\sin\\theta\\sqrt{\\Sigma(x,x)\\,\\Sigma(x',x')} = \\sqrt{\\det}$ and "
+            "$\\cos\\theta\\sqrt{\\Sigma(x,x)\\,\\Sigma(x',x')} = \\Sigma(x,x')$; erf's asin becomes atan2 with the "
+            "cancellation-free $\\sqrt{1 + 2\\Sigma(x,x) + 2\\Sigma(x',x') + 4\\det}$. Price's theorem and the diagonal "
             "limits were re-checked on these forms.",
-            [sp.Eq(sp.Symbol(k), v) for k, v in stab.items()] + [sp.Eq(sp.Symbol("psi"), relu_supplement())],
+            [sp.Eq(names[k], v) for k, v in stab.items()] + [sp.Eq(Named(r"\psi"), relu_supplement())],
+            title="Numerically stable forms",
         ),
         Step(
             "input_layer",
-            f"Input kernel $K^0 = x\\cdot x'/d$ (passed as nngp); first Dense layer ({_REF_REC}).",
-            [sp.Eq(sp.Symbol("nngp^{1}"), input_layer()["nngp"]), sp.Eq(sp.Symbol("ntk^{1}"), input_layer()["ntk"])],
+            f"Input kernel $K^0 = x\\cdot x'/d$ (passed as $\\Sigma(x,x')$); first Dense layer ({_REF_REC}).",
+            [
+                sp.Eq(Named(r"\Sigma^{(1)}(x,x')"), input_layer()["nngp"]),
+                sp.Eq(Named(r"\Theta^{(1)}(x,x')"), input_layer()["ntk"]),
+            ],
+            title="Input layer",
         ),
         Step(
             "layer_recursion",
-            f"One activation + Dense step ({_REF_REC}): $\\Sigma' = w^2 E + b^2$, $\\Theta' = \\Sigma' + w^2 \\dot E\\, \\Theta$.",
+            f"One activation + Dense step ({_REF_REC}): $\\Sigma' = \\sigma_w^2 E + \\sigma_b^2$, "
+            "$\\Theta' = \\Sigma' + \\sigma_w^2 \\dot E\\, \\Theta$.",
             [
-                sp.Eq(sp.Symbol("nngp'_{relu}"), step_relu["nngp"]),
-                sp.Eq(sp.Symbol("ntk'_{relu}"), step_relu["ntk"]),
-                sp.Eq(sp.Symbol("nngp'_{erf}"), step_erf["nngp"]),
-                sp.Eq(sp.Symbol("ntk'_{erf}"), step_erf["ntk"]),
+                sp.Eq(Named(r"\Sigma'_{\mathrm{relu}}(x,x')"), step_relu["nngp"]),
+                sp.Eq(Named(r"\Theta'_{\mathrm{relu}}(x,x')"), step_relu["ntk"]),
+                sp.Eq(Named(r"\Sigma'_{\mathrm{erf}}(x,x')"), step_erf["nngp"]),
+                sp.Eq(Named(r"\Theta'_{\mathrm{erf}}(x,x')"), step_erf["ntk"]),
             ],
+            title="Layer recursion",
         ),
     )
     results: dict[str, object] = {f"textbook_{k}": v for k, v in text.items()}

@@ -38,6 +38,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 from ._symbols import (
+    b_std,
     lagrange,
     log_p_t,
     log_p_t_given_x,
@@ -45,6 +46,8 @@ from ._symbols import (
     n_t,
     n_x,
     n_y,
+    nngp,
+    ntk,
     p_t,
     p_t_given_x,
     p_x,
@@ -53,10 +56,19 @@ from ._symbols import (
     p_y,
     p_y_given_t,
     p_y_given_x,
+    u_pre,
+    v_pre,
+    var1,
+    var2,
+    w_std,
 )
 
 #: Target width of one display line, in characters of LaTeX (terms are packed up to it).
 LINE_WIDTH = 150
+#: An Add printed longer than this inside an expression is broken into a nested aligned block.
+NESTED_WIDTH = 170
+#: A longer exponent prints as exp(...) rather than as a superscript.
+EXPONENT_WIDTH = 30
 
 
 @dataclass(frozen=True)
@@ -92,6 +104,19 @@ INDEXED_NOTATION: dict[sp.IndexedBase, IndexedNotation] = {
     log_p_t: IndexedNotation(r"\log p", (0,)),
     log_z: IndexedNotation(r"\log Z", (0,), extra=(r"\beta",)),
     lagrange: IndexedNotation(r"\lambda", (0,)),
+}
+
+#: The papers' names of scalar symbols whose SymPy name is a kernel argument name (style.md 3):
+#: the NNGP / NTK entries as Lee et al. 2019 and neural-tangents write them.
+SYMBOL_NOTATION: dict[sp.Symbol, str] = {
+    nngp: r"\Sigma(x,x')",
+    ntk: r"\Theta(x,x')",
+    var1: r"\Sigma(x,x)",
+    var2: r"\Sigma(x',x')",
+    w_std: r"\sigma_w",
+    b_std: r"\sigma_b",
+    u_pre: "u",
+    v_pre: "v",
 }
 
 #: The letter of each alphabet, keyed on its size: an ``Idx`` over ``range(n_x)`` prints as ``x``.
@@ -212,6 +237,10 @@ class NotationPrinter(LatexPrinter):
             name = letter if letter is not None else self._print(expr.label)
         return name
 
+    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        name = SYMBOL_NOTATION.get(expr)
+        return name if name is not None else super()._print_Symbol(expr, style)
+
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         notation = INDEXED_NOTATION.get(expr.base)
         if notation is None:
@@ -266,8 +295,9 @@ class NotationPrinter(LatexPrinter):
         # exp(-beta D_KL[...]) rather than a superscript too small to read, when the exponent holds
         # a sum or a named quantity
         arg = expr.args[0]
-        if arg.has(sp.Sum, sp.Product, NamedFunction, Named):
-            tex = r"\exp\left(" + self._print(arg) + r"\right)"
+        tex = self._print(arg)
+        if arg.has(sp.Sum, sp.Product, NamedFunction, Named) or len(tex) > EXPONENT_WIDTH:
+            tex = r"\exp\left(" + tex + r"\right)"
             return tex if exp is None else tex + "^{" + str(exp) + "}"
         return self._print_ExpBase(expr, exp)
 
@@ -307,7 +337,7 @@ class NotationPrinter(LatexPrinter):
         # an inner sum too long for one line is broken into a nested aligned block
         terms = _signed_terms(self, expr)
         tex = " ".join(terms)
-        if len(tex) <= LINE_WIDTH:
+        if len(tex) <= NESTED_WIDTH:
             return tex
         rows = _pack(terms, LINE_WIDTH)
         return "\\begin{aligned}\n&" + " \\\\\n&".join(rows) + "\n\\end{aligned}"
