@@ -30,15 +30,19 @@ class Step:
 
     ``name`` is the key code and tests look the step up by (``derivation.step("stationarity")``);
     ``title`` is the heading a person reads ("Stationarity"; by default the name with its first
-    letter capitalised). ``expr`` is what is displayed: a relation (``Eq``, ``Le``, a
-    :class:`~ibtheory.symbolic.Chain`) or a tuple/list of them, each with a named left-hand side;
-    ``text`` says in words what the step does (Markdown, may contain inline ``$...$`` maths).
+    letter capitalised). ``expr`` is the step's SymPy object (an ``Eq``, an expression, or a
+    tuple/list of them), which code and tests use. ``display``, when given, is what a person reads
+    instead: the same maths as relations with named left-hand sides (``Eq(Named("I(X;T)"), ...)``,
+    a :class:`~ibtheory.symbolic.Chain` ``dL/dp = ... = 0``, named quantities such as
+    ``Z(x,\\beta)``); without it ``expr`` is displayed. ``text`` says in words what the step does
+    (Markdown, may contain inline ``$...$`` maths).
     """
 
     name: str
     text: str
     expr: object
     title: str = ""
+    display: object = None
 
     def __post_init__(self) -> None:
         if not self.title:
@@ -47,7 +51,8 @@ class Step:
 
     def displays(self) -> list[str]:
         """The LaTeX of each displayed equation of the step (see :func:`ibtheory.symbolic.display`)."""
-        return [display(e) for e in _as_list(self.expr)]
+        shown = self.expr if self.display is None else self.display
+        return [display(e) for e in _as_list(shown)]
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,16 @@ import functools
 
 import sympy as sp
 
-from ._derivation import Derivation, DerivationError, Step
+from ._derivation import Derivation, DerivationError, Step, require
 from ._functionals import conditional_mutual_information, kl_divergence, total
+from ._printing import (
+    Chain,
+    IndexedNotation,
+    Named,
+    named_function,
+    register_index_letter,
+    register_indexed,
+)
 from ._rewrite import FoldRule, canonical
 from ._symbols import (
     beta,
@@ -62,7 +70,35 @@ yp = sp.Idx("yp", n_y)
 b = sp.Idx("b", n_x)
 a = sp.Idx("a", n_t)
 c = sp.Idx("c", n_y)
-mu = sp.IndexedBase("mu", real=True)  # multipliers for sum_y p(y|t) = 1, [t]
+mu = register_indexed(sp.IndexedBase("mu", real=True), IndexedNotation(r"\mu", (0,)))  # multipliers for sum_y p(y|t) = 1, [t]
+
+# Display only: the quantities the derivations state by name (Tishby et al. 1999, eq. 28).
+_KL_IB = named_function(r"D_{KL}[p(y|#1) \| p(y|#2)]")  # d_IB(x, t)
+_KL_DUAL = named_function(r"D_{KL}[p(y|#2) \| p(y|#1)]")  # d_dualIB(x, t)
+_Z = named_function(r"Z(#1,\beta)")
+_I_XT, _I_TY = Named("I(X;T)"), Named("I(T;Y)")
+
+
+def _named_encoder(encoder: sp.Eq, distortion: sp.Expr, kl: type) -> list[sp.Eq]:
+    """The encoder as the papers write it, p(t) exp(-beta d(x,t)) / Z(x,beta), with d and Z defined.
+
+    Display only; checks (DerivationError) that substituting the names back gives the encoder.
+    """
+    denominator = sp.fraction(encoder.rhs, exact=True)[1]
+    named = p_t[t] * sp.exp(-beta * kl(x, t)) / _Z(x)
+    require(
+        encoder.rhs.xreplace({denominator: _Z(x), distortion: kl(x, t)}) == named,
+        "the encoder is not p(t) exp(-beta d(x,t)) / Z(x, beta)",
+    )
+    return [
+        sp.Eq(encoder.lhs, named),
+        sp.Eq(kl(x, t), distortion),
+        sp.Eq(_Z(x), denominator.xreplace({distortion.xreplace({t: tp}): kl(x, tp)})),
+    ]
+
+
+def _partial(of: str, entry: str) -> Named:
+    return Named(rf"\frac{{\partial {of}}}{{\partial {entry}}}")
 
 _COMMON_ASSUMPTIONS = (
     "Finite alphabets X, Y, T of sizes n_x, n_y, n_t; p(x) > 0 for every x.",
@@ -216,38 +252,61 @@ def ib_derivation() -> Derivation:
         Step(
             "lagrangian",
             "The IB Lagrangian $L = I(X;T) - \\beta I(T;Y)$ with $p(t)$ and $p(y|t)$ written as "
-            "functions of the encoder, plus one multiplier per normalisation $\\sum_t p(t|x) = 1$.",
+            "functions of the encoder, plus one multiplier $\\lambda(x)$ per normalisation $\\sum_t p(t|x) = 1$.",
             sp.Eq(sp.Symbol("L"), lagrangian),
+            title="Lagrangian",
         ),
         Step(
             "derivative",
-            "SymPy's derivative with respect to the entry $p(t=a|x=b)$, after `doit()` (range guards "
-            "and Kronecker deltas still present).",
+            "SymPy's derivative with respect to one entry $p(t|x)$ of the encoder (at a fixed $x$ and $t$; "
+            "the sums run over primed letters), after `doit()`: range guards and Kronecker deltas still present.",
             sp.Eq(sp.Symbol("dL"), derivative),
+            display=sp.Eq(_partial("L", "p(t|x)"), derivative),
+            title="Derivative",
         ),
         Step(
             "stationarity",
             "The derivative after the rewrite layer (range guards dropped, deltas collapsed, sums "
             "folded into $p(t)$, $p(y|t)$, $p(y)$ and normalisations). It must vanish.",
             sp.Eq(stationarity, 0),
+            display=Chain(_partial("L", "p(t|x)"), stationarity, 0),
+            title="Stationarity",
         ),
-        Step("solved", "`sympy.solve` for the encoder entry.", sp.Eq(p_t_given_x[b, a], solved)),
+        Step(
+            "solved", "`sympy.solve` for the encoder entry.", sp.Eq(p_t_given_x[b, a], solved), title="Solved for the encoder"
+        ),
         Step(
             "x-only factor",
             "Dividing the solution by $p(t) e^{-\\beta d(x,t)}$ with $d = D_{KL}[p(y|x)\\|p(y|t)]$ "
             "leaves this logarithm, which SymPy confirms does not depend on $t$; normalising over $t$ "
             "fixes it to $-\\log Z(x,\\beta)$.",
             sp.Eq(sp.Symbol("log_factor"), log_factor),
+            display=sp.Eq(Named(r"\log \frac{p(t|x)}{p(t)} + \beta D_{KL}[p(y|x) \| p(y|t)]"), log_factor),
+            title="A factor of x alone",
         ),
-        Step("encoder", "The IB encoder (theory.md 1.2).", results["encoder"]),
-        Step("marginal", "The cluster marginal.", results["marginal"]),
+        Step(
+            "encoder",
+            "The IB encoder (theory.md 1.2; Tishby, Pereira & Bialek 1999, eq. 28), with the KL "
+            "distortion and the partition function $Z(x,\\beta)$ that normalises it over $t$.",
+            results["encoder"],
+            display=_named_encoder(results["encoder"], results["distortion"], _KL_IB),
+            title="Encoder",
+        ),
+        Step("marginal", "The cluster marginal.", results["marginal"], title="Marginal"),
         Step(
             "decoder",
             "The decoder implied by the encoder under the Markov chain, with Bayes' rule "
             "$p(x|t) = p(t|x)p(x)/p(t)$: the arithmetic mean of $p(y|x)$ over $p(x|t)$.",
             [results["inverse_encoder"], results["decoder"]],
+            title="Decoder",
         ),
-        Step("information", "$I(X;T)$ and $I(T;Y)$ in nats.", [results["i_xt"], results["i_ty"]]),
+        Step(
+            "information",
+            "$I(X;T)$ and $I(T;Y)$ in nats.",
+            [results["i_xt"], results["i_ty"]],
+            display=[sp.Eq(_I_XT, results["i_xt"]), sp.Eq(_I_TY, results["i_ty"])],
+            title="Information terms",
+        ),
     )
     return Derivation(
         name="ib",
@@ -301,6 +360,13 @@ def _dual_decoder() -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
     return lagrangian, stationarity, solved, _rename(decoder)
 
 
+def _named_objective(objective: sp.Expr) -> sp.Expr:
+    """F = I(X;T) + beta sum_{x,t} p(x) p(t|x) D_KL[p(y|t) || p(y|x)], with the names (display only)."""
+    named = objective.xreplace({_i_xt(): _I_XT, _dual_distortion(x, t): _KL_DUAL(x, t)})
+    require(named.xreplace({_I_XT: _i_xt(), _KL_DUAL(x, t): _dual_distortion(x, t)}) == objective, "objective names")
+    return named
+
+
 @functools.cache
 def dual_ib_derivation() -> Derivation:
     """The dualIB self-consistent equations (theory.md 3.1-3.2), derived here.
@@ -336,22 +402,32 @@ def dual_ib_derivation() -> Derivation:
     steps = (
         Step(
             "decoder lagrangian",
-            "The expected dual distortion as a function of a free decoder, with multipliers $\\mu_t$ "
+            "The expected dual distortion as a function of a free decoder, with multipliers $\\mu(t)$ "
             "for $\\sum_y p(y|t) = 1$.",
             sp.Eq(sp.Symbol("G"), dec_lagrangian),
+            title="Decoder Lagrangian",
         ),
         Step(
             "decoder stationarity",
-            "Derivative with respect to $p(y=c|t=a)$, rewritten with $p(x)p(t|x) = p(t)p(x|t)$. "
+            "Derivative with respect to one entry $p(y|t)$ of the decoder, rewritten with "
+            "$p(x)p(t|x) = p(t)p(x|t)$. "
             "The second derivative $p(t)/p(y|t) > 0$: the stationary point is the minimum.",
             sp.Eq(dec_stationarity, 0),
+            display=Chain(_partial("G", "p(y|t)"), dec_stationarity, 0),
+            title="Decoder stationarity",
         ),
-        Step("decoder solved", "`sympy.solve` for the decoder entry.", sp.Eq(p_y_given_t[c, a], dec_solved)),
+        Step(
+            "decoder solved",
+            "`sympy.solve` for the decoder entry.",
+            sp.Eq(p_y_given_t[c, a], dec_solved),
+            title="Solved for the decoder",
+        ),
         Step(
             "decoder",
             "The multiplier only contributes a factor independent of $y$ (checked), so normalising "
             "over $y$ gives the normalised geometric mean (theory.md 3.2).",
             results["decoder"],
+            title="Decoder",
         ),
         Step(
             "functional",
@@ -359,19 +435,48 @@ def dual_ib_derivation() -> Derivation:
             "$p(t)$ written in terms of the encoder and the decoder at its minimum (held fixed: "
             "envelope theorem).",
             sp.Eq(sp.Symbol("F"), functional),
+            title="Functional",
         ),
-        Step("derivative", "SymPy's derivative with respect to $p(t=a|x=b)$.", sp.Eq(sp.Symbol("dF"), derivative)),
-        Step("stationarity", "After the rewrite layer; it must vanish.", sp.Eq(stationarity, 0)),
-        Step("solved", "`sympy.solve` for the encoder entry.", sp.Eq(p_t_given_x[b, a], solved)),
+        Step(
+            "derivative",
+            "SymPy's derivative with respect to one entry $p(t|x)$ (at a fixed $x$ and $t$).",
+            sp.Eq(sp.Symbol("dF"), derivative),
+            display=sp.Eq(_partial("F", "p(t|x)"), derivative),
+            title="Derivative",
+        ),
+        Step(
+            "stationarity",
+            "After the rewrite layer; it must vanish.",
+            sp.Eq(stationarity, 0),
+            display=Chain(_partial("F", "p(t|x)"), stationarity, 0),
+            title="Stationarity",
+        ),
+        Step(
+            "solved", "`sympy.solve` for the encoder entry.", sp.Eq(p_t_given_x[b, a], solved), title="Solved for the encoder"
+        ),
         Step(
             "x-only factor",
             "Dividing by $p(t)e^{-\\beta d(x,t)}$ with the reversed KL leaves a logarithm SymPy "
             "confirms is free of $t$.",
             sp.Eq(sp.Symbol("log_factor"), log_factor),
+            display=sp.Eq(Named(r"\log \frac{p(t|x)}{p(t)} + \beta D_{KL}[p(y|t) \| p(y|x)]"), log_factor),
+            title="A factor of x alone",
         ),
-        Step("encoder", "The dualIB encoder (theory.md 3.2).", results["encoder"]),
-        Step("marginal", "The cluster marginal.", results["marginal"]),
-        Step("objective", "The functional in terms of the decoder, in nats.", sp.Eq(sp.Symbol("F"), objective)),
+        Step(
+            "encoder",
+            "The dualIB encoder (theory.md 3.2): the IB form with the reversed KL as distortion.",
+            results["encoder"],
+            display=_named_encoder(results["encoder"], results["distortion"], _KL_DUAL),
+            title="Encoder",
+        ),
+        Step("marginal", "The cluster marginal.", results["marginal"], title="Marginal"),
+        Step(
+            "objective",
+            "The functional in terms of the decoder, in nats.",
+            sp.Eq(sp.Symbol("F"), objective),
+            display=[sp.Eq(sp.Symbol("F"), _named_objective(objective)), sp.Eq(_I_XT, _i_xt())],
+            title="Objective",
+        ),
     )
     return Derivation(
         name="dualib",
@@ -387,11 +492,14 @@ def dual_ib_derivation() -> Derivation:
 # ----------------------------------------------------------------------------- exponential family
 r = sp.Idx("r", sp.Symbol("n_r", integer=True, positive=True))
 rp = sp.Idx("rp", r.upper + 1)
-stat_x = sp.IndexedBase("A", real=True)  # A_r(x), [x, r]
-multiplier = sp.IndexedBase("lambda", real=True)  # lambda_r(y), [r, y]
-log_partition_x = sp.IndexedBase("log_Z_x", real=True)  # log Z(x), [x]
-stat_t = sp.IndexedBase("A_t", real=True)  # A_r(t) = sum_x p(x|t) A_r(x), [t, r]
-mean_multiplier = sp.IndexedBase("lambdabar", real=True)  # E_{p(y|t)} lambda_r(Y), [t, r]
+register_index_letter(r.upper + 1, "r")
+stat_x = register_indexed(sp.IndexedBase("A", real=True), IndexedNotation("A", (0,), sub=(1,)))  # A_r(x), [x, r]
+multiplier = register_indexed(sp.IndexedBase("lambda", real=True), IndexedNotation(r"\lambda", (1,), sub=(0,)))  # lambda_r(y), [r, y]
+log_partition_x = register_indexed(sp.IndexedBase("log_Z_x", real=True), IndexedNotation(r"\log Z", (0,)))  # log Z(x), [x]
+stat_t = register_indexed(sp.IndexedBase("A_t", real=True), IndexedNotation("A", (0,), sub=(1,)))  # A_r(t) = sum_x p(x|t) A_r(x), [t, r]
+mean_multiplier = register_indexed(  # E_{p(y|t)} lambda_r(Y), [t, r]
+    sp.IndexedBase("lambdabar", real=True), IndexedNotation(r"\bar\lambda", (0,), sub=(1,))
+)
 
 
 def _expfam_likelihood(xx: sp.Expr, yy: sp.Expr) -> sp.Expr:
@@ -476,25 +584,36 @@ def dual_ib_expfam_derivation() -> Derivation:
             "likelihood",
             "An exponential-family likelihood with $d$ statistics $A_r(x)$ and multipliers $\\lambda_r(y)$.",
             sp.Eq(p_y_given_x[x, y], _expfam_likelihood(x, y)),
+            title="Exponential-family likelihood",
         ),
-        Step("dual decoder", "The normalised geometric mean from the dualIB derivation.", sp.Eq(p_y_given_t[y, t], decoder)),
+        Step(
+            "dual decoder",
+            "The normalised geometric mean from the dualIB derivation.",
+            sp.Eq(p_y_given_t[y, t], decoder),
+            title="The dualIB decoder",
+        ),
         Step(
             "log decoder",
             "Its logarithm (unnormalised) after expanding the likelihood and swapping the sums over "
             "$x$ and $r$; $\\sum_x p(x|t)A_r(x)$ folded into $A_r(t)$.",
             sp.Eq(sp.Symbol("log_q"), log_decoder),
+            display=sp.Eq(Named(r"\log \tilde p(y|t)"), log_decoder),
+            title="Its logarithm",
         ),
         Step(
             "decoder preserved",
             "The terms free of $y$ cancel in the normalisation (checked), so the decoder is in the "
             "same family with averaged statistics.",
             [results["decoder"], results["sufficient_statistics"]],
+            title="The decoder stays in the family",
         ),
         Step(
             "closed-form distortion",
             "With $\\bar\\lambda_r(t) = E_{p(y|t)}\\lambda_r(Y)$; the difference of $\\log p(y|t) - \\log p(y|x)$ "
             "and the summand of the closed form vanishes identically (checked).",
             sp.Eq(sp.Symbol("d_dualIB"), closed),
+            display=sp.Eq(_KL_DUAL(x, t), closed),
+            title="Closed-form dual distortion",
         ),
         Step(
             "IB counter-example",
@@ -502,6 +621,8 @@ def dual_ib_expfam_derivation() -> Derivation:
             "$p(y) \\propto r^y$: members satisfy $p_1^2 = p_0 p_2$. The IB decoder for two equally "
             "weighted $x$ with $r = 1$ and $r = 1/4$ is their mixture, which violates it.",
             counter,
+            display=[counter[0], sp.Eq(Named("p_1^2 - p_0 p_2"), counter[1].rhs)],
+            title="The IB decoder leaves the family",
         ),
     )
     return Derivation(

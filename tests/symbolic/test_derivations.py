@@ -27,7 +27,8 @@ def test_committed_derivation_is_fresh(name):
 def test_derivation_renders_latex_and_names_its_source(name):
     d = _load_derivation(name)
     assert d.reference and "theory.md" in d.reference
-    assert d.to_latex().count("\\[") == sum(len(s.expr) if isinstance(s.expr, list | tuple) else 1 for s in d.steps)
+    shown = [s.expr if s.display is None else s.display for s in d.steps]
+    assert d.to_latex().count("\\[") == sum(len(e) if isinstance(e, list | tuple) else 1 for e in shown)
     with pytest.raises(KeyError, match="steps:"):
         d.step("no such step")
 
