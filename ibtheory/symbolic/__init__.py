@@ -12,6 +12,17 @@ from ._derivation import Derivation as Derivation
 from ._derivation import DerivationError as DerivationError
 from ._derivation import Step as Step
 
+# --- posing a Lagrangian: the term vocabulary and derive (catalogue: gib, dib, squared-ib) ---
+from ._derive import DIB_REFERENCE as DIB_REFERENCE
+from ._derive import GIB_REFERENCE as GIB_REFERENCE
+from ._derive import SQUARED_IB_REFERENCE as SQUARED_IB_REFERENCE
+from ._derive import derive as derive
+from ._derive import dib_derivation as dib_derivation
+from ._derive import gib_derivation as gib_derivation
+from ._derive import gib_lagrangian as gib_lagrangian
+from ._derive import squared_ib_derivation as squared_ib_derivation
+from ._derive import squared_ib_lagrangian as squared_ib_lagrangian
+
 # --- information-term vocabulary ---
 from ._functionals import conditional_mutual_information as conditional_mutual_information
 from ._functionals import entropy as entropy
@@ -85,3 +96,10 @@ from ._printing import named_function as named_function
 from ._printing import register_index_letter as register_index_letter
 from ._printing import register_indexed as register_indexed
 from ._symbols import DISCRETE_AXES as DISCRETE_AXES
+from ._vocabulary import H as H
+from ._vocabulary import I as I
+from ._vocabulary import InformationTerm as InformationTerm
+from ._vocabulary import alpha as alpha
+from ._vocabulary import beta as beta
+from ._vocabulary import distortion as distortion
+from ._vocabulary import information_terms as information_terms

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ._derivation import Derivation
+from ._derive import dib_derivation, gib_derivation, squared_ib_derivation
 from ._gaussian import gaussian_dual_ib_derivation, gaussian_ib_derivation
 from ._ib import dual_ib_derivation, dual_ib_expfam_derivation, ib_derivation
 from ._mixture import mixture_information_derivation
@@ -22,4 +23,7 @@ DERIVATIONS: dict[str, Callable[[], Derivation]] = {
     "gaussian-dualib": gaussian_dual_ib_derivation,
     "ntk": ntk_derivation,
     "ensemble-information": mixture_information_derivation,
+    "gib": gib_derivation,
+    "dib": dib_derivation,
+    "squared-ib": squared_ib_derivation,
 }
