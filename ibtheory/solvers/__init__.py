@@ -3,6 +3,7 @@ from ._critical import critical_betas as critical_betas
 from ._critical import trivial_critical_betas as trivial_critical_betas
 from ._curve import IBCurve as IBCurve
 from ._curve import ib_curve as ib_curve
+from ._envelope import Optimality as Optimality
 from ._expfam import ExpFamDualIBSolution as ExpFamDualIBSolution
 from ._expfam import solve_dual_ib_expfam as solve_dual_ib_expfam
 from ._solve import IBSolution as IBSolution

@@ -1,33 +1,45 @@
-"""Optimal IB / dualIB curves by deterministic annealing (theory.md 1.5), batched over beta.
+"""Optimal IB / dualIB curves by deterministic annealing (theory.md 1.3, 1.5), batched over beta and
+certified by the lower envelope of every solution found (:mod:`._envelope`).
 
-Algorithm (all updates are the generated kernels, looped by :func:`._engine.iterate`):
+Algorithm of the default ``effort="optimum"`` (all updates are the generated kernels of a
+:class:`._engine.KernelSet`, looped by :func:`._engine.iterate`):
 
 1. **forward annealing**: from the trivial encoder (one cluster) at the smallest beta, upwards;
    at each beta every effective cluster is duplicated and slightly perturbed (cluster splitting),
-   the alternation converges, and dead clusters are dropped and identical ones merged;
-2. **reverse annealing**: from the best of (the forward solution, a near-identity encoder with one
-   cluster per x when the capacity allows) at the largest beta, downwards, warm-started and merged
-   (the sweep direction of genIB.py, theory.md 1.3);
+   the alternation converges, and dead clusters are dropped and identical ones merged (so the
+   width grows only where a split lowers the objective);
+2. **reverse annealing**: from a near-identity encoder (one cluster per x when the capacity allows)
+   at the largest beta, downwards, warm-started and merged (the sweep direction of genIB.py,
+   theory.md 1.3);
 3. near-identity seeds are solved at evenly spread betas (all of them on small problems, batched
    within SEED_BUDGET); per beta the best candidate is kept; betas whose grid neighbours have a
    different cluster count are re-solved from those neighbours, sweep after sweep while that
    improves some beta (a first-order transition can hide a branch from the annealing sweeps);
-   all betas are then **polished together**
-   as one batch (padded with dead clusters) down to ``tol``;
-4. **global transitions**: where the optimal number of effective clusters changes between grid
-   points, the two branches are continued into the gap and compared; bisection in log beta
-   locates the switch to a relative precision ``transition_rtol``.
+   all betas are then **polished** down to ``tol`` in batched kernel calls (at most BATCH_ENTRIES
+   entries each, jobs of very different widths apart);
+4. **envelope repair**: every encoder found is a line in beta, F_q(beta) = a_q + beta s_q, and the
+   optimal objective is below their lower envelope; a polished point above any line found is
+   provably not optimal, so it is re-seeded from that line's encoder and polished again, until
+   every point lies on the lower envelope of all lines found (at most REPAIR_ROUNDS rounds).
+   ``IBCurve.optimality`` reports, per beta, the gap to the lowest line, whether the point was
+   repaired and how many independent starts agreed;
+5. **global transitions** are a query, not part of the curve: ``IBCurve.transition_estimates`` are
+   the crossings of the curve's own lines where the cluster count changes (free);
+   ``IBCurve.transitions`` bisects each such gap in log beta to ``transition_rtol`` on first access
+   (both branches continued into the gap and compared), never inside ``ib_curve``.
 
-``effort="fast"`` runs step 2 alone, each beta stopped at embo-like tolerances (FAST_TOL, FAST_OBJ_TOL,
-FAST_MAX_ITER), then step 4: no forward sweep, seeds, re-seeding or polish. It is a good curve,
-not a certified optimum (benchmarks/bench_ib.py compares both efforts with embo and dit).
+``effort="fast"`` runs step 2 alone, each beta stopped at embo-like tolerances (FAST_TOL,
+FAST_OBJ_TOL, FAST_MAX_ITER), then the same envelope check once (a point above another beta's line
+is re-solved from it with the loose rule). It is a good curve, not a certified optimum
+(benchmarks/bench_ib.py compares both efforts with embo).
 """
 
 from __future__ import annotations
 
+import copy
 import math
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -44,7 +56,8 @@ from ..numeric import (
     check_units,
     to_units,
 )
-from ._engine import compact, iterate, point_kernel, point_objective
+from ._engine import KernelSet, compact, iterate, kernel_set, point_objective
+from ._envelope import Lines, Optimality, below_envelope, envelope_crossings
 from ._solve import (
     DEFAULT_TOL,
     MASS_TOL,
@@ -67,9 +80,18 @@ ANNEAL_MAX_ITER = 200
 #: clusters with nearly equal decoders, which change the objective by less than round-off; the
 #: result's ``converged`` and ``residual`` say where the cap was hit.
 CURVE_MAX_ITER = 3000
-#: Size budget (entries of the (B, x, y, t) step arrays) of the batch of near-identity seeds: one
+#: Size budget (entries of n_x * n_y * capacity per seed) of the batch of near-identity seeds: one
 #: seed per beta on small problems, fewer (evenly spread, then propagated) on large ones.
 SEED_BUDGET = 4_000_000
+#: Objectives of two starts "agree" within this, relative to max(1, |objective|): the precision at
+#: which the default curve is compared with peers and earlier versions (1e-8 nats on O(1) objectives).
+AGREE_RTOL = 1e-8
+#: Memory budget of one batched kernel call: batch * n_x * width <= BATCH_ENTRIES (the step's largest
+#: temporaries are (batch, n_x, width); the contractions over y are matmuls, so nothing of size
+#: n_x * n_y * width is formed). 2**21 entries = 16 MiB per float64 temporary.
+BATCH_ENTRIES = 2**21
+#: Rounds of envelope repair (re-seed every point above a line found, polish, compare again).
+REPAIR_ROUNDS = 8
 #: A neighbour-seeded solution replaces the current one when better by more than this (nats).
 REFINE_GAIN = 1e-12
 #: Relative size of the split perturbation p(t|x) (1 +- eps r(x)), r ~ U(-1, 1).
@@ -109,9 +131,19 @@ class IBCurve:
     n_clusters: (B,) effective clusters (distinct decoders with mass > MASS_TOL).
     encoders: tuple of B arrays p(t|x), each (n_x, K_b) with K_b = n_clusters[b] (compacted).
     converged: (B,) bool; n_iter: (B,) alternations of the polish; residual: (B,) last max |delta p(t|x)|.
+    transition_rtol: relative precision (in beta) of ``transitions``.
+    optimality: per-beta certificate (:class:`~ibtheory.solvers.Optimality`): gap to the lower
+        envelope of every encoder found, repaired points, agreeing starts.
+    transition_estimates: (M,) where the cluster count changes between grid neighbours, the beta at
+        which their two lines cross (free, from the curve itself); transition_estimate_clusters:
+        (M, 2) the counts below / above each.
+
+    Properties (computed on first access, then kept)
+    ----------
     transitions: (M,) betas where the optimal number of effective clusters changes (global
-        transitions, located by comparing branches to relative precision ``transition_rtol``);
-        transition_clusters: (M, 2) the counts below / above each.
+        transitions, located by comparing branches to relative precision ``transition_rtol``;
+        empty when ``ib_curve(..., locate_transitions=False)``);
+    transition_clusters: (M, 2) the counts below / above each.
     """
 
     method: str
@@ -125,51 +157,119 @@ class IBCurve:
     converged: np.ndarray
     n_iter: np.ndarray
     residual: np.ndarray
-    transitions: np.ndarray
-    transition_clusters: np.ndarray
     transition_rtol: float
+    optimality: Optimality | None = None
+    transition_estimates: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    transition_estimate_clusters: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    _located: Any = field(default=None, repr=False, compare=False)
     _repr_html_ = repr_html  # a summary table in Jupyter (ibtheory.display)
+
+    @property
+    def transitions(self) -> np.ndarray:
+        """(M,) global transitions located to ``transition_rtol`` (on first access; see the class docstring)."""
+        return np.zeros(0) if self._located is None else self._located.get()[0]
+
+    @property
+    def transition_clusters(self) -> np.ndarray:
+        """(M, 2) effective cluster counts below / above each of ``transitions``."""
+        return np.zeros((0, 2), dtype=np.int64) if self._located is None else self._located.get()[1]
+
+
+class _LocatedTransitions:
+    """The bisection of the global transitions (:func:`_locate_transitions`), run on first use.
+
+    Holds its own copy of the annealer's random state, so the result does not depend on when it is
+    asked for; pickling computes it first (the annealer, with its backend, is not kept)."""
+
+    def __init__(self, ann: _Annealer, encoders: list[np.ndarray], betas_sorted: np.ndarray, rtol: float) -> None:
+        self._ann: _Annealer | None = copy.copy(ann)
+        self._ann.rng = copy.deepcopy(ann.rng)
+        self._encoders, self._betas, self._rtol = encoders, betas_sorted, rtol
+        self._result: tuple[np.ndarray, np.ndarray] | None = None
+
+    def get(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._result is None:
+            ann = self._ann
+            if ann is None:  # unreachable: the annealer is dropped only once the result is kept
+                raise RuntimeError("transitions were neither located nor kept")
+            trans, trans_k = _locate_transitions(ann, self._encoders, self._betas, self._rtol)
+            self._result = (np.array(trans, dtype=np.float64), np.array(trans_k, dtype=np.int64).reshape(-1, 2))
+            self._ann = None
+        return self._result
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_result": self.get(), "_ann": None, "_encoders": self._encoders, "_betas": self._betas,
+                "_rtol": self._rtol}
+
+
+class _Run(NamedTuple):
+    """One solved job: compacted encoder, its generated point summary, objective (nats), alternations, residual."""
+
+    encoder: np.ndarray
+    point: Any
+    objective: float
+    n_iter: int
+    residual: float
 
 
 class _Annealer:
-    """Warm-started solves on the chosen backend, several (encoder, beta) jobs per batch."""
+    """Warm-started solves on the chosen backend, several (encoder, beta) jobs per batched kernel call.
+
+    ``kernels``: the :class:`KernelSet` the iteration runs (on ``be``'s arrays; default: the generated
+    set of ``method``), ``host_kernels`` the NumPy set whose ``point`` summarises results (the seam
+    through which run-time generated kernels for a user functional run the same machinery).
+    """
 
     def __init__(self, be: ArrayBackend, p_x: np.ndarray, p_y_given_x: np.ndarray, method: str, capacity: int,
                  rng: np.random.Generator, tol: float, max_iter: int,
-                 obj_tol: float | None = ANNEAL_OBJ_TOL) -> None:
+                 obj_tol: float | None = ANNEAL_OBJ_TOL, kernels: KernelSet | None = None,
+                 host_kernels: KernelSet | None = None) -> None:
         self.be, self.method, self.capacity, self.rng = be, method, capacity, rng
         self.p_x, self.p_y_given_x = p_x, p_y_given_x
         self.bp_x, self.bp_y = be.asarray(p_x), be.asarray(p_y_given_x)
         self.tol, self.max_iter, self.obj_tol = tol, max_iter, obj_tol
-        self.point = point_kernel(ib_numpy, method)
+        self.kernels = kernel_set(be.kernels("ib"), method) if kernels is None else kernels
+        self.host = kernel_set(ib_numpy, method) if host_kernels is None else host_kernels
+        self.point = self.host.point
 
-    def solve_many(self, jobs: list[tuple[np.ndarray, float]]) -> list[tuple[np.ndarray, float]]:
-        """Solve each (encoder, beta) job; jobs of very different widths run in separate batches."""
+    def run(self, jobs: list[tuple[np.ndarray, float]], tol: float, max_iter: int, obj_tol: float | None,
+            start_objective: np.ndarray | None = None) -> list[_Run]:
+        """Solve each (encoder, beta) job to ``tol`` / ``max_iter`` / ``obj_tol`` (:func:`iterate`), in
+        batches of at most BATCH_ENTRIES (n_x * width per job); jobs of very different widths run in
+        separate batches. ``start_objective``: the jobs' starting objectives, when known."""
         widths = [q.shape[1] for q, _ in jobs]
-        per_job = self.p_x.size * self.p_y_given_x.shape[1] * max(widths)
-        if len(jobs) > 1 and len(jobs) * per_job > SEED_BUDGET:
+        per_job = self.p_x.size * max(widths)
+        if len(jobs) > 1 and len(jobs) * per_job > BATCH_ENTRIES:
             half = len(jobs) // 2
-            return self.solve_many(jobs[:half]) + self.solve_many(jobs[half:])
+            lo_so = None if start_objective is None else start_objective[:half]
+            hi_so = None if start_objective is None else start_objective[half:]
+            return (self.run(jobs[:half], tol, max_iter, obj_tol, lo_so)
+                    + self.run(jobs[half:], tol, max_iter, obj_tol, hi_so))
         if len(jobs) > 1 and max(widths) > max(BATCH_WIDTH_SLACK, 2 * min(widths)) and max(widths) * len(jobs) > 4 * sum(widths):
             order = np.argsort(widths)
             half = len(jobs) // 2
-            lo = self.solve_many([jobs[i] for i in order[:half]])
-            hi = self.solve_many([jobs[i] for i in order[half:]])
-            out: list[tuple[np.ndarray, float]] = [(np.empty(0), 0.0)] * len(jobs)
-            for k, i in enumerate(order):
-                out[i] = lo[k] if k < half else hi[k - half]
+            parts = (order[:half], order[half:])
+            out: list[_Run] = [None] * len(jobs)  # type: ignore[list-item]
+            for part in parts:
+                part_so = None if start_objective is None else start_objective[part]
+                for i, r in zip(part, self.run([jobs[i] for i in part], tol, max_iter, obj_tol, part_so), strict=True):
+                    out[i] = r
             return out
         log_q = self.be.asarray(np.log(_pad([q for q, _ in jobs], max(widths))))
         betas = np.array([b for _, b in jobs], dtype=np.float64)
-        log_q, _, _ = iterate(self.be, log_q, self.bp_x, self.bp_y, self.be.asarray(betas), self.method,
-                              self.tol, self.max_iter, obj_tol=self.obj_tol)
+        log_q, n_iter, residual = iterate(self.be, log_q, self.bp_x, self.bp_y, self.be.asarray(betas), self.kernels,
+                                          tol, max_iter, obj_tol=obj_tol, start_objective=start_objective)
         log_all = self.be.to_numpy(log_q)
         q_all = np.exp(log_all)
         out = []
         for i, beta in enumerate(betas):
             q, point = self.compact(q_all[i], log_all[i])
-            out.append((q, float(point_objective(point, beta))))
+            out.append(_Run(q, point, float(point_objective(point, beta)), int(n_iter[i]), float(residual[i])))
         return out
+
+    def solve_many(self, jobs: list[tuple[np.ndarray, float]]) -> list[tuple[np.ndarray, float]]:
+        """Solve each (encoder, beta) job at the annealer's tolerances: (compacted encoder, objective)."""
+        return [(r.encoder, r.objective) for r in self.run(jobs, self.tol, self.max_iter, self.obj_tol)]
 
     def compact(self, q: np.ndarray, log_q: np.ndarray | None = None) -> tuple[np.ndarray, Any]:
         """The compacted encoder and its generated point summary (p(t), decoder, I(X;T), I(T;Y), slope).
@@ -257,18 +357,13 @@ def ib_curve(
     rng = as_generator(seed)
     ann = _Annealer(array_backend(backend, device), p_x, p_y_given_x, method, capacity, rng,
                     min(ANNEAL_TOL, opts.tol * 100), ANNEAL_MAX_ITER)
-    q_eye = _near_identity(p_x.size, capacity)
     # the reverse sweep starts from one cluster per x when the capacity allows, else at random
-    q_rev = q_eye if capacity >= p_x.size else rng.dirichlet(np.ones(capacity), size=p_x.size)
+    q_rev = _near_identity(p_x.size, capacity) if capacity >= p_x.size else rng.dirichlet(np.ones(capacity), size=p_x.size)
     if opts.effort == "fast":
-        encoders, points, n_iter, residual = _fast_sweep(ann, q_rev, betas_sorted)
-        return _finish(ann, encoders, points, betas_sorted, n_iter, residual, FAST_TOL, opts)
-    candidates = _anneal_both_ways(ann, betas_sorted, q_rev, forward=opts.forward, reverse=opts.reverse)
-    if opts.reverse and capacity >= p_x.size:
-        _add_identity_seeds(ann, betas_sorted, q_eye, candidates)
-    best = _reseed_from_neighbours(ann, betas_sorted, [min(c, key=lambda s: s[1]) for c in candidates])
-    encoders, points, n_iter, residual = _polish(ann, betas_sorted, [q for q, _ in best], opts.tol, opts.max_iter)
-    return _finish(ann, encoders, points, betas_sorted, n_iter, residual, opts.tol, opts)
+        runs, pool, repaired, starts = _fast(ann, betas_sorted, q_rev)
+        return _finish(ann, runs, pool, repaired, starts, betas_sorted, FAST_TOL, FAST_OBJ_TOL, opts)
+    runs, pool, repaired, starts = _optimum(ann, betas_sorted, q_rev, opts)
+    return _finish(ann, runs, pool, repaired, starts, betas_sorted, opts.tol, AGREE_RTOL, opts)
 
 
 @dataclass(frozen=True)
@@ -309,11 +404,58 @@ def _near_identity(n_x: int, capacity: int) -> np.ndarray:
 
 
 Solved = tuple[np.ndarray, float]  # (compacted encoder, objective in nats)
+Starts = list[list[float]]  # per beta: the objective each independent start reached there (nats)
+
+
+def _sweep(ann: _Annealer, betas_sorted: np.ndarray, q_start: np.ndarray, *, down: bool, split: bool) -> list[_Run]:
+    """One loose annealing sweep (FAST_TOL, FAST_OBJ_TOL, FAST_MAX_ITER per beta), each beta
+    warm-started from the previous one and compacted: downwards from ``q_start`` (``down``) or
+    upwards with every cluster split in two perturbed halves before each beta (``split``; halves that
+    do not separate are merged back by the compaction, so the width only grows where a split lowers
+    the objective). The objective is affine in beta at a fixed encoder, so without a split the
+    starting objective of each beta comes from the previous summary (no extra pass)."""
+    n_b = betas_sorted.size
+    out: list[_Run] = [None] * n_b  # type: ignore[list-item]
+    q, point = ann.compact(q_start)
+    for k in (range(n_b - 1, -1, -1) if down else range(n_b)):
+        beta = float(betas_sorted[k])
+        start = ann.split(q) if split else q
+        start_obj = None if split else np.array([point_objective(point, beta)], dtype=np.float64)
+        out[k] = ann.run([(start, beta)], FAST_TOL, FAST_MAX_ITER, FAST_OBJ_TOL, start_objective=start_obj)[0]
+        q, point = out[k].encoder, out[k].point
+    return out
+
+
+def _lines_of(runs: list[_Run], pool: Lines) -> None:
+    for r in runs:
+        pool.add(r.encoder, float(r.point.i_xt), float(r.point.slope))
+
+
+def _repair(ann: _Annealer, betas_sorted: np.ndarray, runs: list[_Run], pool: Lines, starts: Starts, polish: Any,
+            rounds: int) -> np.ndarray:
+    """Re-seed every point above the lowest line found at its beta from that line's encoder, solve
+    (``polish(betas, seeds)``), keep what is lower, add the new lines, repeat (``rounds`` at most).
+    Returns which betas were repaired."""
+    repaired = np.zeros(betas_sorted.size, dtype=bool)
+    for _ in range(rounds):
+        objective = np.array([r.objective for r in runs])
+        idx, lowest = pool.lowest(betas_sorted)
+        bad = np.flatnonzero(below_envelope(objective, lowest))
+        if bad.size == 0:
+            break
+        new = polish(betas_sorted[bad], [pool.encoders[idx[i]] for i in bad])
+        _lines_of(new, pool)
+        for i, r in zip(bad, new, strict=True):
+            starts[i].append(r.objective)
+            if r.objective < runs[i].objective:
+                runs[i] = r._replace(n_iter=runs[i].n_iter + r.n_iter)
+                repaired[i] = True
+    return repaired
 
 
 def _anneal_both_ways(ann: _Annealer, betas_sorted: np.ndarray, q_rev: np.ndarray, *, forward: bool,
                       reverse: bool) -> list[list[Solved]]:
-    """Phase 1-2: the forward sweep (from one cluster, split at each beta, upwards) and the reverse
+    """Phases 1-2: the forward sweep (from one cluster, split at each beta, upwards) and the reverse
     sweep (from ``q_rev`` downwards), each warm-started from its previous beta, both in one batch
     per step. Returns the candidate solutions at each beta."""
     n_b = betas_sorted.size
@@ -325,7 +467,10 @@ def _anneal_both_ways(ann: _Annealer, betas_sorted: np.ndarray, q_rev: np.ndarra
             jobs.append((ann.split(q_fwd), float(betas_sorted[k])))
         if reverse:
             jobs.append((q_rev, float(betas_sorted[n_b - 1 - k])))
-        solved = ann.solve_many(jobs)
+        if len(jobs) == 2 and max(q.shape[1] for q, _ in jobs) > 2 * min(q.shape[1] for q, _ in jobs):
+            solved = [ann.solve_many([job])[0] for job in jobs]  # padding the narrow one would double the work
+        else:
+            solved = ann.solve_many(jobs)
         if forward:
             q_fwd = solved[0][0]
             candidates[k].append(solved[0])
@@ -377,66 +522,83 @@ def _reseed_from_neighbours(ann: _Annealer, betas_sorted: np.ndarray, best: list
     return best
 
 
-def _polish(ann: _Annealer, betas_sorted: np.ndarray, chosen: list[np.ndarray], tol: float,
-            max_iter: int) -> tuple[list[np.ndarray], list[Any], np.ndarray, np.ndarray]:
-    """Phase 3c: all chosen encoders iterated together (padded with dead clusters) down to ``tol``,
-    then compacted. Returns encoders, point summaries, alternations and residuals."""
-    be = ann.be
-    width = max(q.shape[1] for q in chosen)
-    log_q = be.asarray(np.log(_pad(chosen, width)))
-    log_q, n_iter, residual = iterate(be, log_q, ann.bp_x, ann.bp_y, be.asarray(betas_sorted), ann.method, tol,
-                                      max_iter)
-    log_all = be.to_numpy(log_q)
-    q_all = np.exp(log_all)
-    encoders, points = zip(*(ann.compact(q_all[i], log_all[i]) for i in range(betas_sorted.size)), strict=True)
-    return list(encoders), list(points), n_iter, residual
+def _optimum(ann: _Annealer, betas_sorted: np.ndarray, q_rev: np.ndarray,
+             opts: _CurveOptions) -> tuple[list[_Run], Lines, np.ndarray, Starts]:
+    """Phases 1-4 of the module docstring: both annealing sweeps, identity seeds, neighbour re-seeding,
+    the batched polish and the envelope repair over every line found."""
+    candidates = _anneal_both_ways(ann, betas_sorted, q_rev, forward=opts.forward, reverse=opts.reverse)
+    if opts.reverse and ann.capacity >= ann.p_x.size:
+        _add_identity_seeds(ann, betas_sorted, _near_identity(ann.p_x.size, ann.capacity), candidates)
+    best = _reseed_from_neighbours(ann, betas_sorted, [min(c, key=lambda s: s[1]) for c in candidates])
+    pool = Lines()
+    for cands in candidates:
+        for q, _ in cands:
+            _lines_of_encoder(ann, q, pool)
+
+    def polish(betas: np.ndarray, seeds: list[np.ndarray]) -> list[_Run]:
+        return ann.run([(q, float(b)) for q, b in zip(seeds, betas, strict=True)], opts.tol, opts.max_iter, None)
+
+    runs = polish(betas_sorted, [q for q, _ in best])
+    _lines_of(runs, pool)
+    starts: Starts = [[v for _, v in cands] for cands in candidates]
+    repaired = _repair(ann, betas_sorted, runs, pool, starts, polish, REPAIR_ROUNDS)
+    return runs, pool, repaired, starts
 
 
-def _fast_sweep(ann: _Annealer, q_start: np.ndarray, betas_sorted: np.ndarray) -> tuple[list[np.ndarray], list[Any], np.ndarray, np.ndarray]:
-    """effort="fast": the reverse sweep from ``q_start`` at the largest beta down, each beta
-    warm-started from the one above, stopped at FAST_TOL / FAST_OBJ_TOL / FAST_MAX_ITER and compacted.
-
-    Returns the encoders, their point summaries (:meth:`_Annealer.compact`), alternations and
-    residuals. The objective is affine in beta at a fixed encoder, so the start objective of each
-    beta comes from the summary of the solution above it (no extra pass).
-    """
-    be, n_b = ann.be, betas_sorted.size
-    encoders: list[np.ndarray] = [q_start] * n_b
-    points: list[Any] = [None] * n_b
-    n_iter, residual = np.zeros(n_b, dtype=np.int64), np.zeros(n_b)
-    q, point = ann.compact(q_start)
-    for k in range(n_b - 1, -1, -1):
-        beta = betas_sorted[k : k + 1]
-        start_obj = np.array([point_objective(point, beta[0])], dtype=np.float64)
-        log_q, it, res = iterate(be, be.asarray(np.log(_pad([q], q.shape[1]))), ann.bp_x, ann.bp_y, be.asarray(beta),
-                                 ann.method, FAST_TOL, FAST_MAX_ITER, obj_tol=FAST_OBJ_TOL, start_objective=start_obj)
-        log_k = be.to_numpy(log_q)[0]
-        q, point = ann.compact(np.exp(log_k), log_k)
-        encoders[k], points[k], n_iter[k], residual[k] = q, point, it[0], res[0]
-    return encoders, points, n_iter, residual
+def _lines_of_encoder(ann: _Annealer, q: np.ndarray, pool: Lines) -> None:
+    point = ann.point(ann.p_x, ann.p_y_given_x, q)
+    pool.add(q, float(point.i_xt), float(point.slope))
 
 
-def _finish(ann: _Annealer, encoders: list[np.ndarray], points: list[Any], betas_sorted: np.ndarray,
-            n_iter: np.ndarray, residual: np.ndarray, tol: float, opts: _CurveOptions) -> IBCurve:
-    """The reported quantities of the chosen encoders (from their point summaries,
-    :meth:`_Annealer.compact`), and the located global transitions (phase 4)."""
-    i_xt = np.maximum(np.array([float(v.i_xt) for v in points]), 0.0)
-    i_ty = np.maximum(np.array([float(v.i_ty) for v in points]), 0.0)
-    objective = np.array([float(point_objective(v, beta)) for v, beta in zip(points, betas_sorted, strict=True)])
-    counts = np.array([q.shape[1] for q in encoders], dtype=np.int64)
-    trans, trans_k = _locate_transitions(ann, encoders, betas_sorted, opts) if opts.locate_transitions else ([], [])
+def _fast(ann: _Annealer, betas_sorted: np.ndarray, q_rev: np.ndarray) -> tuple[list[_Run], Lines, np.ndarray, Starts]:
+    """effort="fast": the reverse sweep alone, then one free envelope check: a point above another
+    beta's line is re-solved from that encoder with the same loose stopping rule."""
+    runs = _sweep(ann, betas_sorted, q_rev, down=True, split=False)
+    pool = Lines()
+    _lines_of(runs, pool)
+    starts: Starts = [[r.objective] for r in runs]
+
+    def loose(betas: np.ndarray, seeds: list[np.ndarray]) -> list[_Run]:
+        return ann.run([(q, float(b)) for q, b in zip(seeds, betas, strict=True)], FAST_TOL, FAST_MAX_ITER, FAST_OBJ_TOL)
+
+    return runs, pool, _repair(ann, betas_sorted, runs, pool, starts, loose, 1), starts
+
+
+def _finish(ann: _Annealer, runs: list[_Run], pool: Lines, repaired: np.ndarray, starts: Starts,
+            betas_sorted: np.ndarray, tol: float, agree_rtol: float, opts: _CurveOptions) -> IBCurve:
+    """The reported quantities of the chosen encoders (from their point summaries), the optimality
+    report, the free transition estimates and the lazy located transitions (phase 5)."""
     units = opts.units
+    encoders = [r.encoder for r in runs]
+    a = np.array([float(r.point.i_xt) for r in runs])
+    s = np.array([float(r.point.slope) for r in runs])
+    i_xt = np.maximum(a, 0.0)
+    i_ty = np.maximum(np.array([float(r.point.i_ty) for r in runs]), 0.0)
+    objective = np.array([r.objective for r in runs])
+    counts = np.array([q.shape[1] for q in encoders], dtype=np.int64)
+    _, lowest = pool.lowest(betas_sorted)
+    scale = agree_rtol * np.maximum(1.0, np.abs(objective))
+    optimality = Optimality(
+        envelope_gap=to_units(objective - lowest, units), on_envelope=~below_envelope(objective, lowest),
+        repaired=repaired,
+        agreeing_starts=np.array([sum(abs(v - o) <= sc for v in st) for st, o, sc in zip(starts, objective, scale, strict=True)],
+                                 dtype=np.int64),
+        n_lines=len(pool), agree_rtol=float(agree_rtol),
+    )
+    est, est_k = envelope_crossings(a, s, counts, betas_sorted)
+    located = _LocatedTransitions(ann, encoders, betas_sorted, opts.transition_rtol) if opts.locate_transitions else None
     return IBCurve(
         method=ann.method, units=units, betas=betas_sorted, i_xt=to_units(i_xt, units), i_ty=to_units(i_ty, units),
-        objective=to_units(objective, units), n_clusters=counts, encoders=tuple(encoders), converged=residual <= tol,
-        n_iter=n_iter, residual=residual, transitions=np.array(trans, dtype=np.float64),
-        transition_clusters=np.array(trans_k, dtype=np.int64).reshape(-1, 2), transition_rtol=float(opts.transition_rtol),
+        objective=to_units(objective, units), n_clusters=counts, encoders=tuple(encoders),
+        converged=np.array([r.residual <= tol for r in runs]), n_iter=np.array([r.n_iter for r in runs], dtype=np.int64),
+        residual=np.array([r.residual for r in runs]), transition_rtol=float(opts.transition_rtol),
+        optimality=optimality, transition_estimates=est, transition_estimate_clusters=est_k, _located=located,
     )
 
 
 def _locate_transitions(ann: _Annealer, encoders: list[np.ndarray], betas_sorted: np.ndarray,
-                        opts: _CurveOptions) -> tuple[list[float], list[tuple[int, int]]]:
-    """Phase 4: the betas where the optimal cluster count changes between grid neighbours (located by
+                        rtol: float) -> tuple[list[float], list[tuple[int, int]]]:
+    """The betas where the optimal cluster count changes between grid neighbours (located by
     :func:`_locate`), with the counts below and above each."""
     trans: list[float] = []
     trans_k: list[tuple[int, int]] = []
@@ -444,7 +606,7 @@ def _locate_transitions(ann: _Annealer, encoders: list[np.ndarray], betas_sorted
         k_lo, k_hi = encoders[i].shape[1], encoders[i + 1].shape[1]
         if k_lo != k_hi:
             trans.append(_locate(ann, encoders[i], encoders[i + 1], float(betas_sorted[i]), float(betas_sorted[i + 1]),
-                                 k_hi, opts.transition_rtol))
+                                 k_hi, rtol))
             trans_k.append((k_lo, k_hi))
     return trans, trans_k
 

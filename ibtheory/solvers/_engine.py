@@ -12,6 +12,8 @@ stricter per entry and cheaper.)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,6 +26,41 @@ METHODS = ("ib", "dualib")
 #: compact() renormalises an encoder row in the log domain when its kept probabilities sum below
 #: this: 2**-968 ~ 4e-292, where their exponentials are 2**52 above the subnormal range or lost.
 RARE_ROW_SUM = 2.0**-968
+
+
+@dataclass(frozen=True)
+class KernelSet:
+    """The per-method kernels the engine loops (the seam for run-time generated kernels).
+
+    Every solver and the annealer receive one of these instead of a method name, so a kernel set
+    generated at run time for a user functional (same signatures and axes as the committed ones)
+    runs through the same iteration, envelope and polish.
+
+    Fields
+    ------
+    method: a label recorded in results (``"ib"``, ``"dualib"`` or a user functional's name).
+    step: ``(log_p_t_given_x (B, x, t), p_x (x,), p_y_given_x (x, y), beta (B,)) -> .log_p_t_given_x``,
+        one alternation of the self-consistent equations (generated ``ib_step`` / ``dual_ib_step``).
+    objective: ``(p_x, p_y_given_x, p_t_given_x (B, x, t), beta (B,)) -> (B,)`` in nats
+        (``ib_lagrangian`` / ``dual_ib_functional``).
+    point: ``(p_x, p_y_given_x, p_t_given_x) -> p_t, p_y_given_t, i_xt, i_ty, slope``, with
+        objective = i_xt + beta * slope (affine in beta at a fixed encoder; ``ib_point`` /
+        ``dual_ib_point``).
+    """
+
+    method: str
+    step: Callable[..., Any]
+    objective: Callable[..., Any]
+    point: Callable[..., Any]
+
+
+def kernel_set(kernels: Any, method: str | KernelSet) -> KernelSet:
+    """The :class:`KernelSet` of ``method`` in a generated kernel module (``ib_numpy`` or ``ib_torch``);
+    a :class:`KernelSet` passes through unchanged."""
+    if isinstance(method, KernelSet):
+        return method
+    return KernelSet(method, step_kernel(kernels, method), objective_kernel(kernels, method),
+                     point_kernel(kernels, method))
 
 
 def step_kernel(kernels: Any, method: str) -> Any:
@@ -77,11 +114,13 @@ def max_change(be: ArrayBackend, new: Any, old: Any) -> np.ndarray:
 
 
 def iterate(
-    be: ArrayBackend, log_q: Any, p_x: Any, p_y_given_x: Any, beta: Any, method: str, tol: float, max_iter: int,
+    be: ArrayBackend, log_q: Any, p_x: Any, p_y_given_x: Any, beta: Any, method: str | KernelSet, tol: float,
+    max_iter: int,
     accelerate: bool = True, obj_tol: float | None = None, start_objective: np.ndarray | None = None,
 ) -> tuple[Any, np.ndarray, np.ndarray]:
     """Alternate the generated step on a batch of encoders until each residual is <= ``tol``.
 
+    ``method``: ``"ib"``, ``"dualib"`` or a :class:`KernelSet` on ``be``'s arrays.
     ``log_q`` (B, n_x, n_t) and ``beta`` (B,) are backend arrays; ``p_x`` (n_x,) and
     ``p_y_given_x`` (n_x, n_y) are shared by the batch. Returns the final encoders, the number of
     alternations (generated steps) and the last residual of each member (converged iff
@@ -99,9 +138,8 @@ def iterate(
     ``start_objective`` (B,), the objective of the starting encoders, lets that happen after the
     first round (a warm start that one round barely moves).
     """
-    kernels = be.kernels("ib")
-    step = step_kernel(kernels, method)
-    objective = objective_kernel(kernels, method)
+    ks = method if isinstance(method, KernelSet) else kernel_set(be.kernels("ib"), method)
+    step, objective = ks.step, ks.objective
     n_batch = int(log_q.shape[0])
     n_iter = np.zeros(n_batch, dtype=np.int64)
     residual = np.full(n_batch, np.inf)
