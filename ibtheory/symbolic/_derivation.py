@@ -30,7 +30,7 @@ class Step:
 
     ``name`` is the key code and tests look the step up by (``derivation.step("stationarity")``);
     ``title`` is the heading a person reads ("Stationarity"; by default the name with its first
-    letter capitalised). ``expr`` is the step's SymPy object (an ``Eq``, an expression, or a
+    letter capitalised, a slug's hyphens and underscores as spaces). ``expr`` is the step's SymPy object (an ``Eq``, an expression, or a
     tuple/list of them), which code and tests use. ``display``, when given, is what a person reads
     instead: the same maths as relations with named left-hand sides (``Eq(Named("I(X;T)"), ...)``,
     a :class:`~ibtheory.symbolic.Chain` ``dL/dp = ... = 0``, named quantities such as
@@ -46,7 +46,8 @@ class Step:
 
     def __post_init__(self) -> None:
         if not self.title:
-            words = self.name.replace("_", " ")
+            # a slug ("critical-beta", "relu_edot") becomes words; a name with spaces is kept
+            words = self.name if " " in self.name else self.name.replace("-", " ").replace("_", " ")
             object.__setattr__(self, "title", words[:1].upper() + words[1:])
 
     def displays(self) -> list[str]:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ._derivation import Derivation, DerivationError, Step
+from ._printing import Chain, Named
 from ._symbols import beta, n_t, n_x, n_y
 
 GIB_REFERENCE = (
@@ -490,6 +491,7 @@ def gaussian_ib_derivation() -> Derivation:
             "(A\\Sigma_xA^T+\\Sigma_\\xi)^{-1} A = A \\Sigma_{x|y}\\Sigma_x^{-1}$: the rows of $A$ "
             "span an invariant subspace of the left action of $\\Sigma_{x|y}\\Sigma_x^{-1}$.",
             sp.Eq(grad, sp.ZeroMatrix(n_t, n_x), evaluate=False),
+            display=Chain(Named(r"\frac{\partial L}{\partial A}"), grad, 0),
         ),
         Step(
             "eigenproblem",
@@ -800,6 +802,7 @@ def gaussian_dual_ib_derivation() -> Derivation:
                 sp.Eq(_show("I(X;T)", r"I(X;T)"), ixt, evaluate=False),
                 sp.Eq(_show("F", r"F"), functional, evaluate=False),
             ],
+            title="A Gaussian rate-distortion problem",
         ),
         Step(
             "matrix-identities",
@@ -813,6 +816,10 @@ def gaussian_dual_ib_derivation() -> Derivation:
             "$A = \\beta A \\Sigma_{x|t} W$ (right-multiplying by $\\Sigma_{x|t}^{-1}$).",
             [
                 sp.Eq(grad, sp.ZeroMatrix(n_t, n_x), evaluate=False),
+                sp.Eq(cov_x_given_t, _inv(precision_post), evaluate=False),
+            ],
+            display=[
+                Chain(Named(r"\frac{\partial F}{\partial A}"), grad, 0),
                 sp.Eq(cov_x_given_t, _inv(precision_post), evaluate=False),
             ],
         ),
@@ -872,6 +879,7 @@ def gaussian_dual_ib_derivation() -> Derivation:
             "Gaussian dualIB encoder at $\\beta$ is the Gaussian IB encoder at $\\beta + 1$.** "
             "Projection scales:",
             [sp.Eq(alpha, alpha_expr)],
+            title="Relation to the Gaussian IB",
         ),
         Step(
             "information-per-direction",

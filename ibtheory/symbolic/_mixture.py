@@ -21,6 +21,7 @@ import sympy as sp
 
 from ._derivation import Derivation, DerivationError, Step
 from ._gaussian import LogDet
+from ._printing import IndexedNotation, register_indexed, register_symbol
 
 KT_REFERENCE = "Kolchinsky & Tracey, Entropy 19(7):361 (2017), pairwise-distance mixture-entropy estimators (theory.md 4.3 b, 5.7)"
 SA_REFERENCE = "Shwartz-Ziv & Alemi, arXiv 1911.09189, info_ntk metrics.py (theory.md 4.2-4.3)"
@@ -52,6 +53,29 @@ dist = sp.IndexedBase("D")  # D(p_i || p_j)
 h_comp = sp.IndexedBase("h")  # H(p_i)
 score = sp.IndexedBase("s")  # s_ij = log p(z_i | x_j)
 
+# Display only: the papers' names of the kernel arguments above (Kolchinsky & Tracey 2017).
+for _symbol, _latex in (
+    (sq_dist, r"\|\mu_i - \mu_j\|^2"),
+    (var_i, "s_i"),
+    (var_j, "s_j"),
+    (variance, "v"),
+    (dim, "k"),
+    (residual, "r"),
+    (noise_variance, r"\nu"),
+    (n_points, "n"),
+    (cov_post, r"\Sigma_t"),
+    (cov_prior, r"\Sigma_0"),
+    (mean_diff, r"(\mu_t - \mu_0)"),
+    (pred_cov, r"(\Sigma_t + \nu I)"),
+    (resid_vec, r"(y - \mu_t)"),
+):
+    register_symbol(_symbol, _latex)
+register_indexed(dist, IndexedNotation(template=r"D(p_{#1} \| p_{#2})"))
+register_indexed(h_comp, IndexedNotation(template=r"H(p_{#1})"))
+register_indexed(score, IndexedNotation(template=r"s_{#1#2}"))
+register_indexed(sp.IndexedBase("D_B"), IndexedNotation(template=r"D_B(p_{#1} \| p_{#2})"))
+register_indexed(sp.IndexedBase("D_KL"), IndexedNotation(template=r"D_{KL}(p_{#1} \| p_{#2})"))
+
 # ---- array-level index symbols of the generated row kernels: rows i (a chunk), columns j (all N
 # components), coordinates d of Z. Axis order ("i", "j", "d"). ----
 n_rows = sp.Symbol("n_rows", positive=True, integer=True)
@@ -61,8 +85,8 @@ row = sp.Idx("i", n_rows)
 col = sp.Idx("j", n_cols)
 coord = sp.Idx("d", n_dim)
 PAIRWISE_AXES: tuple[str, ...] = ("i", "j", "d")
-means_row = sp.IndexedBase("means_row", real=True)  # [i, d]
-means_col = sp.IndexedBase("means_col", real=True)  # [j, d]
+means_row = register_indexed(sp.IndexedBase("means_row", real=True), IndexedNotation(template=r"\mu_{#1#2}"))  # [i, d]
+means_col = register_indexed(sp.IndexedBase("means_col", real=True), IndexedNotation(template=r"\mu_{#1#2}"))  # [j, d]
 var_row = sp.IndexedBase("var_row", positive=True)  # [i]
 var_col = sp.IndexedBase("var_col", positive=True)  # [j]
 samples_row = sp.IndexedBase("samples_row", real=True)  # [i, d], z_i ~ p(z | x_i)

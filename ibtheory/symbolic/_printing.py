@@ -65,6 +65,8 @@ from ._symbols import (
 
 #: Target width of one display line, in characters of LaTeX (terms are packed up to it).
 LINE_WIDTH = 150
+#: The longest display line a derivation may print (tests/symbolic/test_printing.py checks it).
+MAX_LINE = 200
 #: An Add printed longer than this inside an expression is broken into a nested aligned block.
 NESTED_WIDTH = 170
 #: A longer exponent prints as exp(...) rather than as a superscript.
@@ -79,14 +81,17 @@ class IndexedNotation:
     positions of the indices printed as its arguments, ``given`` those printed after the bar,
     ``sub`` those printed as a subscript of the head (``A_r(x)``); ``extra`` is appended to the
     argument list (``"\\beta"`` in ``Z(x,\\beta)``). Example: ``p_t_given_x[x, t]`` has
-    ``IndexedNotation("p", args=(1,), given=(0,))`` and prints ``p(t|x)``.
+    ``IndexedNotation("p", args=(1,), given=(0,))`` and prints ``p(t|x)``. A ``template`` instead
+    writes the whole entry, ``#1``, ``#2``, ... standing for the printed indices:
+    ``IndexedNotation(template=r"D(p_{#1} \\| p_{#2})")``.
     """
 
-    head: str
-    args: tuple[int, ...]
+    head: str = ""
+    args: tuple[int, ...] = ()
     given: tuple[int, ...] = ()
     sub: tuple[int, ...] = ()
     extra: tuple[str, ...] = ()
+    template: str = ""
 
 
 #: The papers' notation of the indexed quantities, keyed on the IndexedBase (index order follows
@@ -108,7 +113,7 @@ INDEXED_NOTATION: dict[sp.IndexedBase, IndexedNotation] = {
 
 #: The papers' names of scalar symbols whose SymPy name is a kernel argument name (style.md 3):
 #: the NNGP / NTK entries as Lee et al. 2019 and neural-tangents write them.
-SYMBOL_NOTATION: dict[sp.Symbol, str] = {
+SYMBOL_NOTATION: dict[sp.Symbol | sp.MatrixSymbol, str] = {
     nngp: r"\Sigma(x,x')",
     ntk: r"\Theta(x,x')",
     var1: r"\Sigma(x,x)",
@@ -134,6 +139,19 @@ def register_index_letter(size: sp.Expr, letter: str) -> None:
     INDEX_LETTERS[size] = letter
 
 
+def register_symbol(symbol: sp.Symbol | sp.MatrixSymbol, latex: str) -> sp.Symbol | sp.MatrixSymbol:
+    """Print ``symbol`` (a kernel argument such as ``sq_dist``) as ``latex``; returns ``symbol``."""
+    SYMBOL_NOTATION[symbol] = latex
+    return symbol
+
+
+def _fill(template: str, args: Sequence[str]) -> str:
+    # replace #9 .. #1 so that #1 never eats the start of #10
+    for i in range(len(args), 0, -1):
+        template = template.replace(f"#{i}", args[i - 1])
+    return template
+
+
 class Named(sp.Symbol):
     """A display-only named quantity whose LaTeX is its name: ``Named("I(X;T)")``, ``Named("H(T)")``.
 
@@ -151,10 +169,7 @@ class NamedFunction(sp.Function):
     template: str = ""
 
     def _latex(self, printer: LatexPrinter, exp: object = None) -> str:
-        text = self.template
-        # replace #9 .. #1 so that #1 never eats the start of #10
-        for i in range(len(self.args), 0, -1):
-            text = text.replace(f"#{i}", printer._print(self.args[i - 1]))
+        text = _fill(self.template, [printer._print(a) for a in self.args])
         return text if exp is None else r"\left(" + text + r"\right)^{" + printer._print(exp) + "}"
 
 
@@ -226,9 +241,17 @@ class NotationPrinter(LatexPrinter):
     it once per displayed equation (:func:`index_names`) so that both sides agree.
     """
 
-    def __init__(self, settings: dict | None = None, index_names: dict[sp.Idx, str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: dict | None = None,
+        index_names: dict[sp.Idx, str] | None = None,
+        width: int = NESTED_WIDTH,
+        break_products: bool = False,
+    ) -> None:
         super().__init__(settings)
         self.index_names = dict(index_names or {})
+        self.width = width  # a sum printed longer than this is broken into lines
+        self.break_products = break_products  # and a product too, when set
 
     def _print_Idx(self, expr: sp.Idx) -> str:
         name = self.index_names.get(expr)
@@ -246,6 +269,8 @@ class NotationPrinter(LatexPrinter):
         if notation is None:
             return super()._print_Indexed(expr)
         idx = [self._print(i) for i in expr.indices]
+        if notation.template:
+            return _fill(notation.template, idx)
         head = notation.head
         if notation.sub:
             head += "_{" + ",".join(idx[k] for k in notation.sub) + "}"
@@ -331,15 +356,20 @@ class NotationPrinter(LatexPrinter):
             if _needs_brackets(f, last, self):
                 tex = r"\left(" + tex + r"\right)"
             out.append(tex)
-        return " ".join(out)
+        tex = " ".join(out)
+        if not self.break_products or _longest_line(tex) <= self.width or len(out) == 1:
+            return tex
+        # a product too long for one line: its factors over several (implicit product continues)
+        rows = _pack(out, self.width)
+        return "\\begin{aligned}\n&" + " \\\\\n&\\quad ".join(rows) + "\n\\end{aligned}"
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
         # an inner sum too long for one line is broken into a nested aligned block
         terms = _signed_terms(self, expr)
         tex = " ".join(terms)
-        if len(tex) <= NESTED_WIDTH:
+        if _longest_line(tex) <= self.width:
             return tex
-        rows = _pack(terms, LINE_WIDTH)
+        rows = _pack(terms, self.width)
         return "\\begin{aligned}\n&" + " \\\\\n&".join(rows) + "\n\\end{aligned}"
 
     def _print_Piecewise(self, expr: sp.Piecewise) -> str:
@@ -399,6 +429,14 @@ def latex(expr: object) -> str:
     return NotationPrinter(index_names=index_names(expr)).doprint(expr)
 
 
+_FLIPPED = {"<": ">", r"\leq": r"\geq", ">": "<", r"\geq": r"\leq"}
+
+
+def _is_name(expr: object) -> bool:
+    """A quantity shown by its name (a left-hand side): a symbol, an entry, a named function."""
+    return isinstance(expr, sp.Symbol | sp.Indexed | NamedFunction | sp.MatrixSymbol)
+
+
 _RELATION = {"==": "=", "<=": r"\leq", ">=": r"\geq", "<": "<", ">": ">", "!=": r"\neq"}
 
 
@@ -418,6 +456,10 @@ def _signed_terms(printer: NotationPrinter, expr: object) -> list[str]:
     return out
 
 
+def _longest_line(tex: str) -> int:
+    return max(len(line) for line in tex.split("\n"))
+
+
 def _pack(terms: list[str], width: int) -> list[str]:
     lines: list[str] = []
     for term in terms:
@@ -430,6 +472,20 @@ def _pack(terms: list[str], width: int) -> list[str]:
 
 
 def display(expr: object, width: int = LINE_WIDTH) -> str:
+    """LaTeX of one displayed equation, narrowed until no line is longer than :data:`MAX_LINE`.
+
+    See :func:`_display_at`; where even the narrowest breaking leaves a longer line (one atom
+    longer than the limit) the narrowest form is returned.
+    """
+    tex = ""
+    for nested, products in ((NESTED_WIDTH, False), (NESTED_WIDTH, True), (120, True), (90, True), (60, True)):
+        tex = _display_at(expr, min(width, nested), nested, products)
+        if _longest_line(tex) <= MAX_LINE:
+            break
+    return tex
+
+
+def _display_at(expr: object, width: int, nested: int, products: bool) -> str:
     """LaTeX of one displayed equation: a relation (``Eq``, ``Le``, ...) or a :class:`Chain`.
 
     Short ones print on one line; longer ones as ``aligned`` with the relation sign aligned and the
@@ -441,10 +497,13 @@ def display(expr: object, width: int = LINE_WIDTH) -> str:
         names = index_names(sp.Tuple(*[p for p in parts if isinstance(p, sp.Basic)]))
     elif isinstance(expr, sp.core.relational.Relational):
         parts, rel = [expr.lhs, expr.rhs], _RELATION[expr.rel_op]
+        if rel in _FLIPPED and _is_name(expr.rhs) and not _is_name(expr.lhs):
+            # the named side first: I(X;Z) >= bound rather than bound <= I(X;Z)
+            parts, rel = [expr.rhs, expr.lhs], _FLIPPED[rel]
         names = index_names(expr)
     else:
         return latex(expr)
-    printer = NotationPrinter(index_names=names)
+    printer = NotationPrinter(index_names=names, width=nested, break_products=products)
     one_line = f" {rel} ".join(printer.doprint(p) for p in parts)
     if len(one_line) <= width and "\\\\" not in one_line:
         return one_line
@@ -456,5 +515,7 @@ def display(expr: object, width: int = LINE_WIDTH) -> str:
         rows.append(first)
         rows.extend(r"&\quad " + line for line in lines[1:])
     if len(rows) == 1 and "\n" not in rows[0]:
-        return rows[0].replace(" &", " ", 1)
+        if len(rows[0]) <= MAX_LINE:
+            return rows[0].replace(" &", " ", 1)
+        rows = [lhs + " &", rows[0][len(lhs) :]]  # a long left-hand side on a line of its own
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
