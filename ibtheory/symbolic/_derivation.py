@@ -55,6 +55,9 @@ class Step:
         shown = self.expr if self.display is None else self.display
         return [display(e) for e in _as_list(shown)]
 
+    def _repr_markdown_(self) -> str:  # JupyterLab: derivation.step("stationarity") shows itself
+        return "\n\n".join([f"**{self.title}.** {self.text}", *(f"$$\n{d}\n$$" for d in self.displays())])
+
 
 @dataclass(frozen=True)
 class Derivation:

@@ -304,7 +304,7 @@ def ib_derivation() -> Derivation:
             "information",
             "$I(X;T)$ and $I(T;Y)$ in nats.",
             [results["i_xt"], results["i_ty"]],
-            display=[sp.Eq(_I_XT, results["i_xt"]), sp.Eq(_I_TY, results["i_ty"])],
+            display=[sp.Eq(_I_XT, results["i_xt"]), *_named_i_ty(results["i_ty"])],
             title="Information terms",
         ),
     )
@@ -358,6 +358,14 @@ def _dual_decoder() -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
         raise DerivationError(f"unexpected geometric-mean form {geometric}")
     decoder = geometric / total(geometric.xreplace({c: yp}), yp)
     return lagrangian, stationarity, solved, _rename(decoder)
+
+
+def _named_i_ty(i_ty: sp.Expr) -> list[sp.Eq]:
+    """I(T;Y) with the label marginal by its name p(y) and defined (display only; checked)."""
+    label = total(p_x[x] * p_y_given_x[x, y], x)
+    named = i_ty.xreplace({label: p_y[y]})
+    require(named.xreplace({p_y[y]: label}) == i_ty and not named.has(p_y_given_x), "I(T;Y) names")
+    return [sp.Eq(_I_TY, named), sp.Eq(p_y[y], label)]
 
 
 def _named_objective(objective: sp.Expr) -> sp.Expr:
