@@ -21,7 +21,15 @@ def on_files(files: Files, config) -> Files:  # noqa: ANN001 - mkdocs config obj
         files.append(File.generated(config, f"derivations/{path.name}", abs_src_path=str(path)))
     for path in notebooks:
         files.append(File.generated(config, f"notebooks/{path.stem}.md", content=percent_to_markdown(path)))
-    index = ["# Derivations", "", "Rendered from the symbolic layer by `ibtheory derive --all --out derivations`.", ""]
+    index = [
+        "# Derivations",
+        "",
+        "Rendered from the symbolic layer by `ibtheory derive --all --out derivations`, in the papers'",
+        "notation: $p(t|x)$ for the array `p_t_given_x`, sums over bare letters, a dummy index primed",
+        "where it meets the free one ($\\sum_{x'} p(x') p(t|x')$), and the derivative with respect to",
+        "one entry written $\\partial L/\\partial p(t|x)$ with $x$, $t$ that entry's values.",
+        "",
+    ]
     index += [f"- [{p.stem}]({p.name})" for p in derivations]
     files.append(File.generated(config, "derivations/index.md", content="\n".join(index) + "\n"))
     nb = ["# Notebooks", "", "Jupytext percent sources, shown without outputs; run them in JupyterLab.", ""]
