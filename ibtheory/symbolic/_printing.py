@@ -209,7 +209,7 @@ def _sorted_indices(indices: Iterable[sp.Idx]) -> list[sp.Idx]:
 def _letter(i: sp.Idx) -> str | None:
     if i.upper is None:
         return None
-    return INDEX_LETTERS.get(sp.simplify(i.upper + 1 - (i.lower or 0)))
+    return INDEX_LETTERS.get(i.upper + 1 - (i.lower or 0))  # (n_x - 1) + 1 - 0 is n_x already
 
 
 def index_names(expr: object) -> dict[sp.Idx, str]:
