@@ -1,30 +1,33 @@
-"""Benchmark: ``ibtheory.ib_curve`` vs embo 1.1.0 and dit 2.3 on random Dirichlet joints.
+"""Benchmark: ``ibtheory.ib_curve`` called as a user calls it (default arguments) vs embo 1.1.0.
 
-Problems: ``random_joint(64, 8, seed=0)`` and ``random_joint(512, 16, seed=0)`` (all cells
-Dirichlet(1)), 80 betas linspace(0.1, 40). For each peer and beta: wall time and the objective
-difference L_ours - L_peer (L = I(X;T) - beta I(T;Y) in nats; negative = ours better).
+Every figure times ``ib_curve(p_xy, betas)`` (the default, ``effort="optimum"``) or
+``ib_curve(p_xy, betas, effort="fast")``; no other argument is passed. Global transitions are a
+lazy query since issue 23 (located on first access of ``curve.transitions``), so the default call
+no longer pays for them; ``transitions_s`` reports, separately, what that first access costs.
 
-Peers (run in their own environment, see below):
-- embo: ``InformationBottleneck.beta_iter`` per beta with its defaults (restarts=3, iterations=100,
-  |T| = |X|); embo's beta is ln 2 times the standard one (its KL is in bits inside exp), and its
-  I(M;X), I(M;Y) are in bits (converted here);
-- dit: ``dit.rate_distortion.blahut_arimoto.blahut_arimoto_ib`` (bits, 2^{-beta d}: the standard
-  beta) with ``--dit-restarts`` restarts (its default 250 is far too slow here) on every
-  ``--dit-stride``-th beta; its objective is recomputed from its p(x,y,t) with our generated
-  ``ib_lagrangian``.
-Peers that would take too long are run on every ``--peer-stride``-th beta; their time per beta is
-reported and scaled to 80 betas (stated in the JSON).
+Problems (:func:`family`): Dirichlet joints with concentrations 0.1, 0.5, 1 and 5 (all cells
+Dirichlet(c), ``random_joint(n_x, n_y, concentration=c, seed=0)``), a structured noisy channel
+(x uniform, p(y|x) a discretised Gaussian of width 1 around n_y x / n_x: neighbouring x alike) and
+a joint with 75% zero cells (Dirichlet(1) cells, each zeroed with probability 0.75, one kept per
+row). Betas: linspace(0.1, 40, 80). Objective L = I(X;T) - beta I(T;Y) in nats.
 
-Ours: ``ib_curve`` with ``effort="fast"`` (the reverse annealing sweep alone) on every problem and
-with the default ``effort="optimum"`` up to ``--optimum-max-nx`` (64; at n_x = 512 its capacity of
-512 clusters makes it take hours), each on NumPy and on Torch (CPU). Times are the best of
-``--repeats`` runs (default 5) for ours with ``effort="fast"`` on NumPy and for embo (the pair whose
-ratio is the target; the ratio of the medians is reported too), one run otherwise.
+Peers, run in one process on the same inputs, repeats interleaved (ours default, ours fast, embo,
+then again), medians reported:
+- embo: ``InformationBottleneck.beta_iter`` per beta with its defaults (3 restarts, 100
+  iterations, |T| = |X|); its beta is ln 2 times the standard one and its information is in bits
+  (converted). At large n_x embo runs on every ``--peer-stride``-th beta and its time is scaled
+  to all 80 betas (stated in the JSON);
+- the default of the version before issue 23: its objectives are stored in
+  ``benchmarks/results/ib_reference_cb3b53f.json`` (64x8 family); ours is compared to them.
 
-Environment: ``python3 -m venv /work/venv-bench-ib && /work/venv-bench-ib/bin/pip install embo==1.1.0
-dit torch==2.13.0 numpy scipy sympy==1.14.0 mpmath threadpoolctl && /work/venv-bench-ib/bin/pip install --no-deps -e .``
-Run: ``/work/venv-bench-ib/bin/python benchmarks/bench_ib.py [--quick]``; writes
-``benchmarks/results/ib.json``. CPU (float64); ``--device cuda`` adds a torch GPU row.
+Memory: the peak of Python-tracked allocations (``tracemalloc``, which NumPy reports to) of one
+separate, untimed run of each effort. Scaling: time vs n_x (64 .. 1024 at n_y = 16) on the
+Dirichlet(1) joint for both efforts (the default up to ``--optimum-max-nx``) and embo;
+``benchmarks/plot_ib_scaling.py`` draws it.
+
+Environment: ``/work/venv-bench-ib`` (embo 1.1.0, dit, torch; ibtheory installed ``-e`` from here).
+Run: ``/work/venv-bench-ib/bin/python benchmarks/bench_ib.py``; ``--quick`` runs the 16x4 family on
+16 betas (the suite runs it with ``--no-peers``). Writes ``benchmarks/results/ib.json``.
 """
 
 from __future__ import annotations
@@ -34,130 +37,183 @@ import json
 import math
 import platform
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
 
-from ibtheory._generated import ib_numpy
 from ibtheory.models import random_joint
 from ibtheory.solvers import ib_curve
 
-
-def run_ours(p_xy, betas, backend="numpy", device=None, effort="optimum", repeats=1):
-    """Best wall time of ``repeats`` identical runs (the machine's load varies), all times, the curve."""
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        curve = ib_curve(p_xy, betas, backend=backend, device=device, locate_transitions=False, effort=effort)
-        times.append(time.perf_counter() - t0)
-    return min(times), times, curve
+RESULTS = Path(__file__).parent / "results"
 
 
-def run_embo(p_xy, betas, seed, repeats=1):
-    """Best wall time of ``repeats`` runs from the same seed (identical results), all times, the objectives."""
+def noisy_channel(n_x: int, n_y: int, width: float = 1.0) -> np.ndarray:
+    """x uniform; p(y|x) a discretised Gaussian of ``width`` around n_y x / n_x (neighbouring x alike)."""
+    centre = (np.arange(n_x) + 0.5) * n_y / n_x - 0.5
+    w = np.exp(-0.5 * ((np.arange(n_y)[None, :] - centre[:, None]) / width) ** 2)
+    return w / w.sum(axis=1, keepdims=True) / n_x
+
+
+def sparse_joint(n_x: int, n_y: int, seed: int = 0, zero_fraction: float = 0.75) -> np.ndarray:
+    """Dirichlet(1) cells, each zeroed with probability ``zero_fraction``; one cell per row kept."""
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(np.ones(n_x * n_y)).reshape(n_x, n_y)
+    keep = rng.random((n_x, n_y)) >= zero_fraction
+    keep[np.arange(n_x), rng.integers(0, n_y, n_x)] = True
+    p = p * keep
+    return p / p.sum()
+
+
+def family(n_x: int, n_y: int) -> dict[str, np.ndarray]:
+    """The benchmark's problems of one size (module docstring)."""
+    out = {f"dirichlet(c={c})": random_joint(n_x, n_y, concentration=c, seed=0) for c in (0.1, 0.5, 1.0, 5.0)}
+    out["noisy_channel"] = noisy_channel(n_x, n_y)
+    out["sparse(75% zero cells)"] = sparse_joint(n_x, n_y)
+    return out
+
+
+def time_ours(p_xy, betas, effort):
+    t0 = time.perf_counter()
+    curve = ib_curve(p_xy, betas) if effort == "optimum" else ib_curve(p_xy, betas, effort=effort)
+    return time.perf_counter() - t0, curve
+
+
+def peak_memory(p_xy, betas, effort):
+    """Peak traced allocation (bytes) of one call."""
+    tracemalloc.start()
+    try:
+        time_ours(p_xy, betas, effort)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def time_embo(p_xy, betas, seed=0):
+    """embo's curve with its defaults: seconds and objectives (nats)."""
     from embo import InformationBottleneck
 
     p_x, p_y = p_xy.sum(1), p_xy.sum(0)
     pyx_c = p_xy.T / p_x
-    times = []
-    for _ in range(repeats):
-        np.random.seed(seed)  # noqa: NPY002 -- embo draws its restarts from numpy's global state
-        out, t0 = [], time.perf_counter()
-        for beta in betas:
-            i_x, i_y, _, _ = InformationBottleneck.beta_iter(1, math.log(2) * beta, p_x, p_y, pyx_c, p_x.size, 3, 100)
-            out.append(math.log(2) * (i_x - beta * i_y))  # bits -> nats
-        times.append(time.perf_counter() - t0)
-    return min(times), times, np.array(out)
-
-
-def run_dit(p_xy, betas, restarts, seed):
-    from dit.divergences._kl_nonmerge import relative_entropy_pmf
-    from dit.rate_distortion.blahut_arimoto import blahut_arimoto_ib
-
-    np.random.seed(seed)  # noqa: NPY002 -- dit draws its restarts from numpy global state
-    p_x = p_xy.sum(1)
-    p_yx = p_xy / p_x[:, None]
+    np.random.seed(seed)  # noqa: NPY002 -- embo draws its restarts from numpy's global state
     out, t0 = [], time.perf_counter()
     for beta in betas:
-        _, q_xyt = blahut_arimoto_ib(p_xy, beta, divergence=relative_entropy_pmf, max_iters=100, restarts=restarts)
-        q_xt = q_xyt.sum(axis=1)
-        enc = q_xt / q_xt.sum(axis=1, keepdims=True)
-        out.append(float(ib_numpy.ib_lagrangian(p_x, p_yx, enc, beta)))
+        i_x, i_y, _, _ = InformationBottleneck.beta_iter(1, math.log(2) * beta, p_x, p_y, pyx_c, p_x.size, 3, 100)
+        out.append(math.log(2) * (i_x - beta * i_y))  # bits -> nats
     return time.perf_counter() - t0, np.array(out)
 
 
-def _compare(ours, idx, peer_objective, peer_seconds_all_betas, betas):
-    """Per effort: speed-up over the peer (its time scaled to all betas) and objective differences."""
+def certificate(curve) -> dict:
+    opt = curve.optimality
+    return {"on_envelope": int(opt.on_envelope.sum()), "repaired": int(opt.repaired.sum()),
+            "max_envelope_gap": float(opt.envelope_gap.max()), "n_lines": int(opt.n_lines),
+            "converged": int(curve.converged.sum()), "max_clusters": int(curve.n_clusters.max())}
+
+
+def run_problem(name, p_xy, betas, *, repeats, peers, stride, efforts, reference=None):
+    """Interleaved repeats of each effort and embo; medians, ratios, objective differences."""
+    idx = np.arange(0, betas.size, stride)
+    times: dict[str, list[float]] = {e: [] for e in efforts}
+    times["embo"] = []
+    curves, embo_obj = {}, None
+    for _ in range(repeats):
+        for effort in efforts:
+            t, curves[effort] = time_ours(p_xy, betas, effort)
+            times[effort].append(t)
+        if peers:
+            t, embo_obj = time_embo(p_xy, betas[idx])
+            times["embo"].append(t * betas.size / idx.size)
+    row: dict = {"problem": name, "n_x": int(p_xy.shape[0]), "n_y": int(p_xy.shape[1]), "repeats": repeats}
+    for effort in efforts:
+        curve = curves[effort]
+        entry = {"call": "ib_curve(p_xy, betas)" if effort == "optimum" else 'ib_curve(p_xy, betas, effort="fast")',
+                 "median_s": float(np.median(times[effort])), "runs_s": times[effort],
+                 "peak_memory_bytes": peak_memory(p_xy, betas, effort), "certificate": certificate(curve)}
+        t0 = time.perf_counter()
+        _ = curve.transitions
+        entry["transitions_s"] = time.perf_counter() - t0
+        entry["n_transitions"] = int(curve.transitions.size)
+        if peers:
+            diff = curve.objective[idx] - embo_obj
+            entry["vs_embo"] = {"time_ratio_of_medians": float(np.median(times[effort]) / np.median(times["embo"])),
+                                "max_objective_diff": float(diff.max()), "min_objective_diff": float(diff.min())}
+        if reference is not None and effort == "optimum":
+            d = curve.objective - np.asarray(reference)
+            entry["vs_default_before_issue_23"] = {"max_objective_diff": float(d.max()), "min_objective_diff": float(d.min()),
+                                                   "betas_worse_by_1e-8": int(np.sum(d > 1e-8))}
+        row[effort] = entry
+    if peers:
+        row["embo"] = {"median_s_scaled_to_all_betas": float(np.median(times["embo"])), "runs_s": times["embo"],
+                       "betas_run": int(idx.size), "scaled": bool(stride > 1)}
+    if "optimum" in curves and "fast" in curves:
+        gap = curves["fast"].objective - curves["optimum"].objective
+        row["fast_minus_optimum_objective"] = {"max": float(gap.max()), "min": float(gap.min())}
+    return row
+
+
+def summary(rows, efforts):
     out = {}
-    for effort, (seconds, curve) in ours.items():
-        diff = curve.objective[idx] - peer_objective
-        out[effort] = {"speedup_ours_numpy": peer_seconds_all_betas / seconds,
-                       "max_objective_diff": float(diff.max()), "min_objective_diff": float(diff.min()),
-                       "betas_where_ours_worse_by_1e-9": [float(b) for b in betas[idx][diff > 1e-9]],
-                       "objective_diff": diff.tolist()}
+    for effort in efforts:
+        ratios = [r[effort]["vs_embo"]["time_ratio_of_medians"] for r in rows if effort in r and "vs_embo" in r[effort]]
+        worse = [r[effort]["vs_embo"]["max_objective_diff"] for r in rows if effort in r and "vs_embo" in r[effort]]
+        if ratios:
+            out[effort] = {"time_ratio_vs_embo_median": float(np.median(ratios)), "time_ratio_vs_embo_worst": float(max(ratios)),
+                           "time_ratio_vs_embo_best": float(min(ratios)), "max_objective_diff_vs_embo": float(max(worse))}
     return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--peer-stride-large", type=int, default=8, help="embo on every k-th beta for 512x16")
-    ap.add_argument("--dit-stride", type=int, default=8)
-    ap.add_argument("--dit-restarts", type=int, default=3)
-    ap.add_argument("--dit-max-nx", type=int, default=64, help="skip dit above this n_x (its distortion is a Python double loop)")
-    ap.add_argument("--device", default=None)
-    ap.add_argument("--sizes", default="64x8,512x16", help="comma-separated n_x x n_y problems (default: both)")
-    ap.add_argument("--optimum-max-nx", type=int, default=64, help="run effort='optimum' only up to this n_x")
-    ap.add_argument("--repeats", type=int, default=5, help="best of this many runs for effort='fast' (numpy) and embo")
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "ib.json"))
+    ap.add_argument("--quick", action="store_true", help="16x4 family, 16 betas")
+    ap.add_argument("--no-peers", action="store_true", help="ours only (embo not installed)")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--sizes", default="64x8,512x16", help="family sizes, n_x x n_y")
+    ap.add_argument("--peer-stride-large", type=int, default=10, help="embo on every k-th beta above n_x = 64")
+    ap.add_argument("--optimum-max-nx", type=int, default=128, help="the default effort only up to this n_x")
+    ap.add_argument("--scaling", default="64,128,256,512,1024", help="n_x values at n_y = 16 ('' to skip)")
+    ap.add_argument("--out", default=str(RESULTS / "ib.json"))
     args = ap.parse_args()
-    if args.repeats < 1:
-        ap.error(f"--repeats must be at least 1, got {args.repeats}")
     n_beta = 16 if args.quick else 80
     betas = np.linspace(0.1, 40.0, n_beta)
     sizes = [(16, 4)] if args.quick else [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
-    report = {"platform": platform.platform(), "python": platform.python_version(), "betas": f"linspace(0.1, 40, {n_beta})",
-              "objective": "L = I(X;T) - beta I(T;Y), nats; diff = ours - peer (negative: ours better)", "problems": []}
-    run_ours(random_joint(4, 2, seed=0), betas[:2], backend="torch")  # torch's first call sets up its kernels (~3 s)
+    peers = not args.no_peers
+    ref_path = RESULTS / "ib_reference_cb3b53f.json"
+    reference = json.loads(ref_path.read_text())["problems"] if ref_path.exists() else {}
+    report: dict = {"platform": platform.platform(), "python": platform.python_version(),
+                    "betas": f"linspace(0.1, 40, {n_beta})", "objective": "L = I(X;T) - beta I(T;Y), nats; diff = ours - peer",
+                    "timing": "median of interleaved repeats in one process; ratio = ours / embo", "families": []}
     for n_x, n_y in sizes:
-        p_xy = random_joint(n_x, n_y, seed=0)
-        row = {"problem": f"random_joint({n_x}, {n_y}, seed=0)"}
-        ours = {}  # effort -> (seconds, curve) on numpy
-        for effort in ("fast", "optimum"):
-            if effort == "optimum" and n_x > args.optimum_max_nx:
-                row["ours_optimum"] = f"skipped: n_x = {n_x} > --optimum-max-nx (pass n_clusters for such sizes)"
-                continue
-            t_np, runs_np, curve = run_ours(p_xy, betas, effort=effort, repeats=args.repeats if effort == "fast" else 1)
-            t_torch, _, curve_t = run_ours(p_xy, betas, backend="torch", effort=effort)
-            ours[effort] = (t_np, curve)
-            row[f"ours_{effort}"] = {
-                "numpy_s": t_np, "numpy_s_runs": runs_np, "torch_cpu_s": t_torch, "max_clusters": int(curve.n_clusters.max()),
-                "converged_fraction": float(np.mean(curve.converged)),
-                "numpy_vs_torch_max_objective_gap": float(np.max(np.abs(curve.objective - curve_t.objective))),
-            }
-            if args.device:
-                t_dev, _, _ = run_ours(p_xy, betas, backend="torch", device=args.device, effort=effort)
-                row[f"ours_{effort}"][f"torch_{args.device}_s"] = t_dev
-        if "optimum" in ours:
-            gap = ours["fast"][1].objective - ours["optimum"][1].objective
-            row["fast_minus_optimum_objective"] = {"max": float(gap.max()), "min": float(gap.min())}
+        efforts = ("optimum", "fast") if n_x <= args.optimum_max_nx else ("fast",)
         stride = 1 if n_x <= 64 else args.peer_stride_large
-        idx = np.arange(0, n_beta, stride)
-        t_embo, runs_embo, obj_embo = run_embo(p_xy, betas[idx], seed=0, repeats=args.repeats)
-        row["embo"] = {"betas_run": int(idx.size), "repeats": args.repeats, "time_s": t_embo, "time_s_runs": runs_embo, "time_s_scaled_to_all_betas": t_embo * n_beta / idx.size,
-                       "betas": betas[idx].tolist(), **_compare(ours, idx, obj_embo, t_embo * n_beta / idx.size, betas)}
-        row["embo"]["fast"]["speedup_of_medians"] = (
-            float(np.median(runs_embo)) * n_beta / idx.size / float(np.median(row["ours_fast"]["numpy_s_runs"])))
-        if n_x <= args.dit_max_nx:
-            idx = np.arange(0, n_beta, args.dit_stride)
-            t_dit, obj_dit = run_dit(p_xy, betas[idx], args.dit_restarts, seed=0)
-            row["dit"] = {"betas_run": int(idx.size), "restarts": args.dit_restarts, "time_s": t_dit,
-                          "time_s_scaled_to_all_betas": t_dit * n_beta / idx.size, "betas": betas[idx].tolist(),
-                          **_compare(ours, idx, obj_dit, t_dit * n_beta / idx.size, betas)}
-        else:
-            row["dit"] = f"skipped: n_x = {n_x} > --dit-max-nx (dit's distortion is a Python loop over n_x^2 pairs per iteration)"
-        report["problems"].append(row)
-        Path(args.out).write_text(json.dumps(report, indent=1))
+        repeats = args.repeats if n_x <= 64 else 1
+        rows = []
+        for name, p_xy in family(n_x, n_y).items():
+            ref = reference.get(name, {}).get("objective") if (n_x, n_y) == (64, 8) and not args.quick else None
+            rows.append(run_problem(name, p_xy, betas, repeats=repeats, peers=peers, stride=stride, efforts=efforts,
+                                    reference=ref))
+            report["families"] = [f for f in report["families"] if f["size"] != f"{n_x}x{n_y}"]
+            report["families"].append({"size": f"{n_x}x{n_y}", "summary": summary(rows, efforts), "problems": rows,
+                                       "skipped": [] if "optimum" in efforts else
+                                       [f"effort='optimum' above n_x = {args.optimum_max_nx} (see the scaling rows)"]})
+            Path(args.out).write_text(json.dumps(report, indent=1))
+    if args.scaling and not args.quick:
+        scaling = []
+        for n_x in (int(v) for v in args.scaling.split(",")):
+            p_xy = random_joint(n_x, 16, seed=0)
+            entry: dict = {"n_x": n_x, "n_y": 16}
+            for effort in ("fast", "optimum"):
+                if effort == "optimum" and n_x > args.optimum_max_nx:
+                    continue
+                t, curve = time_ours(p_xy, betas, effort)
+                entry[effort] = {"seconds": t, "peak_memory_bytes": peak_memory(p_xy, betas, effort)}
+            if peers:
+                stride = max(1, min(args.peer_stride_large, n_x // 64 * 2)) if n_x > 64 else 1
+                idx = np.arange(0, n_beta, stride)
+                t, _ = time_embo(p_xy, betas[idx])
+                entry["embo"] = {"seconds_scaled_to_all_betas": t * n_beta / idx.size, "betas_run": int(idx.size)}
+            scaling.append(entry)
+            report["scaling_n_y_16"] = scaling
+            Path(args.out).write_text(json.dumps(report, indent=1))
     Path(args.out).write_text(json.dumps(report, indent=1))
 
 
