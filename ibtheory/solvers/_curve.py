@@ -56,7 +56,7 @@ from ..numeric import (
     check_units,
     to_units,
 )
-from ._engine import KernelSet, compact, iterate, kernel_set, point_objective
+from ._engine import KernelSet, compact, iterate, iterate_on_device, kernel_set, point_objective
 from ._envelope import Lines, Optimality, below_envelope, envelope_crossings
 from ._solve import (
     DEFAULT_TOL,
@@ -234,6 +234,8 @@ class _Annealer:
         self.kernels = kernel_set(be.kernels("ib"), method) if kernels is None else kernels
         self.host = kernel_set(ib_numpy, method) if host_kernels is None else host_kernels
         self.point = self.host.point
+        # on an accelerator the iteration keeps its decisions on the device (no transfer per round)
+        self.on_device = bool(be.is_torch and be.device.type != "cpu")
 
     def run(self, jobs: list[tuple[np.ndarray, float]], tol: float, max_iter: int, obj_tol: float | None,
             start_objective: np.ndarray | None = None) -> list[_Run]:
@@ -260,8 +262,9 @@ class _Annealer:
             return out
         log_q = self.be.asarray(np.log(_pad([q for q, _ in jobs], max(widths))))
         betas = np.array([b for _, b in jobs], dtype=np.float64)
-        log_q, n_iter, residual = iterate(self.be, log_q, self.bp_x, self.bp_y, self.be.asarray(betas), self.kernels,
-                                          tol, max_iter, obj_tol=obj_tol, start_objective=start_objective)
+        loop = iterate_on_device if self.on_device and max_iter >= 3 else iterate
+        log_q, n_iter, residual = loop(self.be, log_q, self.bp_x, self.bp_y, self.be.asarray(betas), self.kernels,
+                                       tol, max_iter, obj_tol=obj_tol, start_objective=start_objective)
         log_all = self.be.to_numpy(log_q)
         q_all = np.exp(log_all)
         out = []

@@ -85,15 +85,16 @@ def point_objective(point: Any, beta: Any) -> Any:
     return point.i_xt + beta * point.slope
 
 
-def _extrapolate(be: ArrayBackend, x0: Any, x1: Any, x2: Any) -> Any:
+def _extrapolate(be: ArrayBackend, x0: Any, x1: Any, x2: Any, on_device: bool = False) -> Any:
     """SQUAREM step (Varadhan & Roland 2008, scheme S3) on log-encoders, rows renormalised.
 
     r = x1 - x0, v = x2 - 2 x1 + x0, alpha = -min(|r|/|v|, ...) <= -1 per batch member, and
-    x0 - 2 alpha r + alpha^2 v; entries that are -inf in any iterate stay -inf.
+    x0 - 2 alpha r + alpha^2 v; entries that are -inf in any iterate stay -inf. ``on_device``: always
+    mask (asking whether every entry is finite would wait for the device).
     """
     xp = be.xp
     fin = xp.isfinite(x0) & xp.isfinite(x1) & xp.isfinite(x2)
-    all_finite = bool(fin.all())  # the usual case: no masking passes
+    all_finite = False if on_device else bool(fin.all())  # the usual case: no masking passes
     if not all_finite:
         x0, x1, x2 = (xp.where(fin, a, 0.0) for a in (x0, x1, x2))
     r = x1 - x0
@@ -273,3 +274,54 @@ def effective_clusters(p_t_given_x: np.ndarray, p_x: np.ndarray, p_y_given_x: np
                        mass_tol: float, merge_tol: float) -> int:
     """Number of distinct decoders with mass > ``mass_tol``."""
     return int(compact(p_t_given_x, p_x, p_y_given_x, method, mass_tol, merge_tol).shape[1])
+
+
+#: Rounds between the host's reads of the stopping flags in :func:`iterate_on_device`.
+DEVICE_SYNC_EVERY = 16
+
+
+def iterate_on_device(
+    be: ArrayBackend, log_q: Any, p_x: Any, p_y_given_x: Any, beta: Any, method: str | KernelSet, tol: float,
+    max_iter: int, obj_tol: float | None = None, start_objective: np.ndarray | None = None,
+    sync_every: int = DEVICE_SYNC_EVERY,
+) -> tuple[Any, np.ndarray, np.ndarray]:
+    """:func:`iterate` (accelerated rounds, same arguments, returns and stopping rules) for an
+    accelerator: the branch choice, residuals, objectives and stopping flags stay on the device and
+    the host reads the flags once every ``sync_every`` rounds, so no iteration waits for a transfer.
+    The whole batch runs every round; a member that has stopped is frozen (its encoder, residual and
+    count no longer change), so results are those of :func:`iterate` but for the rounds a member
+    would have saved. Rounds of three alternations while they fit in ``max_iter``.
+    """
+    ks = method if isinstance(method, KernelSet) else kernel_set(be.kernels("ib"), method)
+    xp = be.xp
+    n_batch = int(log_q.shape[0])
+    done = be.asarray(np.zeros(n_batch)) > 0
+    n_iter = be.asarray(np.zeros(n_batch))
+    residual = be.asarray(np.full(n_batch, np.inf))
+    last_obj = be.asarray(np.full(n_batch, np.inf) if start_objective is None else start_objective)
+    rounds = 0
+    while 3 * (rounds + 1) <= max_iter:
+        x1 = ks.step(log_q, p_x, p_y_given_x, beta).log_p_t_given_x
+        x2 = ks.step(x1, p_x, p_y_given_x, beta).log_p_t_given_x
+        xe = _extrapolate(be, log_q, x1, x2, on_device=True)
+        x3 = ks.step(xe, p_x, p_y_given_x, beta).log_p_t_given_x
+        both = ks.objective(p_x, p_y_given_x, xp.exp(be.concat([x2, x3])), be.concat([beta, beta]))
+        obj2, obj3 = both[:n_batch], both[n_batch:]
+        use3 = xp.isfinite(obj3) & (obj3 <= obj2)
+        new = xp.where(use3[:, None, None], x3, x2)
+        prev = xp.where(use3[:, None, None], xe, x1)
+        res = be.max(xp.abs(xp.exp(new) - xp.exp(prev)), axis=(-2, -1))
+        obj_new = xp.where(use3, obj3, obj2)
+        stop = res <= tol
+        if obj_tol is not None:
+            stop = stop | (last_obj - obj_new <= obj_tol * be.clip(xp.abs(obj_new), min=1.0))
+        live = ~done
+        log_q = xp.where(live[:, None, None], new, log_q)
+        n_iter = xp.where(live, n_iter + 3, n_iter)
+        residual = xp.where(live, res, residual)
+        last_obj = xp.where(live, obj_new, last_obj)
+        done = done | (live & stop)
+        rounds += 1
+        if rounds % sync_every == 0 and bool(done.all()):
+            break
+    return log_q, be.to_numpy(n_iter).astype(np.int64), be.to_numpy(residual)
