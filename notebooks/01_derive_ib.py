@@ -29,7 +29,8 @@ from ibtheory.symbolic import dual_ib_derivation, dual_ib_expfam_derivation, ib_
 
 
 def show(*exprs):
-    """Display SymPy expressions with the derivations' printer (bound indices as bare letters)."""
+    """Display SymPy expressions with the derivations' printer (the papers' notation: p(t|x), sums
+    over bare letters)."""
     for e in exprs:
         display(Math(latex(e)))
 
@@ -38,23 +39,24 @@ start = time.perf_counter()
 ib = ib_derivation()
 print(f"IB derived in {time.perf_counter() - start:.1f} s")
 print(ib.reference)
-print([s.name for s in ib.steps])
+print([s.title for s in ib.steps])
 
 # %% [markdown]
-# The Lagrangian $L = I(X;T) - \beta I(T;Y)$ written in terms of the encoder, and SymPy's raw
-# derivative with respect to one encoder entry $p(t=a|x=b)$:
+# Each step displays itself in the papers' notation (a title, what it does, and its equations with
+# named left-hand sides). The Lagrangian $L = I(X;T) - \beta I(T;Y)$ written in terms of the
+# encoder, and its stationarity with respect to one encoder entry $p(t|x)$:
 
 # %%
-show(ib.step("lagrangian").expr)
-show(ib.step("stationarity").expr)
+display(ib.step("lagrangian"))
+display(ib.step("stationarity"))
 
 # %% [markdown]
 # `sympy.solve` gives the entry; dividing by $p(t)e^{-\beta D_{KL}}$ leaves a factor that SymPy
 # confirms does not depend on $t$, so normalising over $t$ gives the textbook encoder.
 
 # %%
-show(ib.step("solved").expr)
-show(ib.step("x-only factor").expr)
+display(ib.step("solved"))
+display(ib.step("x-only factor"))
 for name in ("encoder", "marginal", "decoder"):
     show(ib.results[name])
 
