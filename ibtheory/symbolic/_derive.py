@@ -31,7 +31,7 @@ Piran, Shwartz-Ziv & Tishby 2020, arXiv 2006.04641 (dual decoder, theory.md 3.2)
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import sympy as sp
 
@@ -53,7 +53,7 @@ from ._ib import (
     xm,
     xp,
 )
-from ._printing import Chain, IndexedNotation, Named, latex, register_indexed
+from ._printing import Chain, IndexedNotation, Named, latex, named_function, register_indexed
 from ._rewrite import canonical
 from ._symbols import (
     beta,
@@ -238,16 +238,38 @@ def _split_a(expr: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     return dep, sp.Add(*[z for z in terms if not z.has(a)])
 
 
+def _cancel_grouped(expr: sp.Expr, in_key: Callable[[sp.Expr], bool]) -> sp.Expr:
+    """``expr`` with its terms grouped by the product of their factors for which ``in_key`` holds,
+    each group's coefficient put over a common denominator and cancelled (so that equal terms
+    written with different denominators cancel; much cheaper than ``simplify``)."""
+    groups: dict[sp.Expr, sp.Expr] = {}
+    for term in sp.Add.make_args(sp.expand(expr)):
+        factors = sp.Mul.make_args(term)
+        key = sp.Mul(*[f for f in factors if in_key(f)])
+        groups[key] = groups.get(key, sp.Integer(0)) + sp.Mul(*[f for f in factors if not in_key(f)])
+    return sp.Add(*[sp.cancel(coefficient) * key for key, coefficient in groups.items()])
+
+
+def _cancel_by_t(expr: sp.Expr) -> sp.Expr:
+    """Terms grouped by their factor that depends on t (the entry ``a``), coefficients cancelled."""
+    return _cancel_grouped(expr, lambda f: f.has(a))
+
+
+def _cancel_by_arrays(expr: sp.Expr) -> sp.Expr:
+    """Terms grouped by their factors that hold arrays or sums, scalar coefficients cancelled."""
+    return _cancel_grouped(expr, lambda f: f.has(sp.Indexed, sp.Sum))
+
+
 def _weights(stationarity: sp.Expr, distortion: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     """(w_q, w_t, w_d) with stationarity = p(x)[w_q log p(t|x) - w_t log p(t) + w_d d] + t-free terms."""
     s = sp.expand(stationarity)
     lq, lp = sp.log(p_t_given_x[b, a]), sp.log(p_t[a])
-    w_q = sp.simplify(s.coeff(lq) / p_x[b])
-    w_t = sp.simplify(-s.coeff(lp) / p_x[b])
+    w_q = sp.cancel(s.coeff(lq) / p_x[b])
+    w_t = sp.cancel(-s.coeff(lp) / p_x[b])
     rest = sp.expand(s - w_q * p_x[b] * lq + w_t * p_x[b] * lp)
     dep, _ = _split_a(rest)
     d_dep, _ = _split_a(canonical(distortion, _fold_rules()))
-    w_d = sp.Integer(0) if dep == 0 else sp.simplify(dep / (p_x[b] * d_dep))
+    w_d = sp.Integer(0) if dep == 0 else sp.cancel(dep / (p_x[b] * d_dep))
     for name, w in (("w_q", w_q), ("w_t", w_t), ("w_d", w_d)):
         if w.has(a, b, x, t, y, sp.Sum, sp.Indexed):
             raise DerivationError(
@@ -256,6 +278,7 @@ def _weights(stationarity: sp.Expr, distortion: sp.Expr) -> tuple[sp.Expr, sp.Ex
     return w_q, w_t, w_d
 
 
+@functools.cache
 def _decoder_results(geometric: bool) -> tuple[dict[str, object], list[Step]]:
     if geometric:
         dec_lagrangian, dec_stationarity, dec_solved, decoder = _dual_decoder()
@@ -275,11 +298,32 @@ def _decoder_results(geometric: bool) -> tuple[dict[str, object], list[Step]]:
             ),
             Step("decoder solved", "`sympy.solve` for the decoder entry.", sp.Eq(p_y_given_t[y, t], dec_solved), title="Decoder solved"),
         ]
-        return {"decoder": sp.Eq(p_y_given_t[y, t], decoder)}, steps
+        return {"inverse_encoder": _inverse_encoder(), "decoder": sp.Eq(p_y_given_t[y, t], decoder)}, steps
     decoder_markov = _markov_joint_of_encoder(y, t) / p_t[t]
     bayes = {p_t_given_x[xp, t]: p_x_given_t[xp, t] * p_t[t] / p_x[xp]}
     decoder = sp.simplify(decoder_markov.xreplace(bayes))
     return {"inverse_encoder": _inverse_encoder(), "decoder": sp.Eq(p_y_given_t[y, t], decoder)}, []
+
+
+_Z = named_function("Z(#1)")
+
+
+def _kl(geometric: bool) -> type:
+    return named_function(r"D_{KL}[p(y|#2) \| p(y|#1)]" if geometric else r"D_{KL}[p(y|#1) \| p(y|#2)]")
+
+
+def _named_encoder(
+    weight: sp.Expr, distortion: sp.Expr, alpha_eff: sp.Expr | None, beta_eff: sp.Expr | None, geometric: bool
+) -> list[sp.Eq]:
+    """Display: p(t|x) = w(x,t)/Z(x) with D_KL and Z by name (the weight is the encoder's, renamed);
+    with effective coefficients also Strouse & Schwab's exp[(log p(t) - beta_eff d)/alpha_eff] / Z."""
+    kl = _kl(geometric)
+    named = _rename(weight).xreplace({_rename(distortion): kl(x, t)}) / _Z(x)
+    lhs = p_t_given_x[x, t]
+    if alpha_eff is None or alpha_eff == 1:
+        return [sp.Eq(lhs, named), sp.Eq(kl(x, t), _rename(distortion))]
+    exponent = (sp.log(p_t[t]) - beta_eff * kl(x, t)) / alpha_eff
+    return [Chain(lhs, named, sp.exp(exponent, evaluate=False) / _Z(x)), sp.Eq(kl(x, t), _rename(distortion))]
 
 
 def derive(
@@ -303,7 +347,7 @@ def derive(
     ``results`` (the mapping code generation reads, with the keys of :func:`ib_derivation`):
 
     - ``encoder``: ``Eq(p(t|x), w(x,t) / sum_t' w(x,t'))`` with w = p(t)^(w_t/w_q) exp(-(w_d/w_q) d(x,t));
-    - ``marginal``, ``decoder`` (and ``inverse_encoder`` for the Markov decoder), ``distortion`` d(x,t);
+    - ``marginal``, ``decoder``, ``inverse_encoder`` (p(x|t) by Bayes, which both decoders use), ``distortion`` d(x,t);
     - ``i_xt``, ``i_ty`` (Markov decoder) and ``objective`` (L with every term at the index level);
     - ``alpha_eff``, ``beta_eff`` (None where the stationarity has no log p(t)), ``weights`` (w_q, w_t, w_d);
     - ``scalars``: ``{symbol: index-level expression}`` of the term values the weights depend on
@@ -333,13 +377,18 @@ def derive(
             "no soft self-consistent update; the minimiser is a deterministic encoder. Pose "
             'H("T") - alpha*H("T|X") - ... and take alpha -> 0 (see the "dib" derivation)'
         )
-    solutions = sp.solve(sp.Eq(stationarity, 0), p_t_given_x[b, a])
+    # check=False: SymPy's own check of the solution against the symbols' assumptions costs seconds per
+    # coefficient; the residual of the solution is checked below instead
+    solutions = sp.solve(sp.Eq(stationarity, 0), p_t_given_x[b, a], check=False, simplify=False)
     if len(solutions) != 1:
         raise DerivationError(f"expected one solution for p(t|x), got {solutions}")
     solved = solutions[0]
+    residual = canonical(stationarity.xreplace({p_t_given_x[b, a]: solved}), _fold_rules())
+    if _cancel_by_arrays(residual) != 0:
+        raise DerivationError(f"the solved encoder leaves the stationarity residual {residual}")
     w_q, w_t, w_d = _weights(stationarity, distortion)
-    weight = p_t[a] ** sp.simplify(w_t / w_q) * sp.exp(-sp.simplify(w_d / w_q) * distortion)
-    log_factor = canonical(sp.log(solved) - sp.expand_log(sp.log(weight), force=True), _fold_rules())
+    weight = p_t[a] ** sp.cancel(w_t / w_q) * sp.exp(-sp.cancel(w_d / w_q) * distortion)
+    log_factor = _cancel_by_t(canonical(sp.log(solved) - sp.expand_log(sp.log(weight), force=True), _fold_rules()))
     if log_factor.has(a):
         raise DerivationError(f"the factor {log_factor} depends on t; the update is not of the IB form")
     normaliser = total(weight.xreplace({a: tp}), tp)
@@ -348,8 +397,8 @@ def derive(
     if sp.Sum(weight, (a, a.lower, a.upper)).xreplace({a: tp}) != normaliser:
         raise DerivationError("the encoder's normaliser is not the sum of its weights over t")
 
-    alpha_eff = None if w_t == 0 else sp.simplify(w_q / w_t)
-    beta_eff = None if w_t == 0 else sp.simplify(w_d / w_t)
+    alpha_eff = None if w_t == 0 else sp.cancel(w_q / w_t)
+    beta_eff = None if w_t == 0 else sp.cancel(w_d / w_t)
     value_terms = sorted(
         {s for w in (w_q, w_t, w_d) for s in w.atoms(InformationTerm)}, key=lambda s: s.name
     )
@@ -379,39 +428,50 @@ def derive(
             "The Lagrangian in the vocabulary's terms plus one multiplier per normalisation "
             "$\\sum_t p(t|x) = 1$; each term is a sum over the alphabets, defined below"
             + (" (the dualIB decoder $p(y|t)$ is a free variable, minimised below)." if geometric else "."),
-            [sp.Eq(_L, expr + constraint), *[sp.Eq(term, term.expansion()) for term in terms]],
+            expr + constraint,
             title="Lagrangian",
+            display=[sp.Eq(_L, expr + constraint), *[sp.Eq(term, term.expansion()) for term in terms]],
         ),
         Step(
             "chain rule",
             "The derivative with respect to an encoder entry, by the chain rule through the terms; "
             "the outer derivatives are SymPy's on the scalar function.",
-            sp.Eq(_DL, sp.Add(*[outer[term] * _d_named(term) for term in terms]) + lagrange[x]),
+            chain,
             title="Chain rule",
+            display=sp.Eq(_DL, sp.Add(*[outer[term] * _d_named(term) for term in terms]) + lagrange[x]),
         ),
         Step(
             "term derivatives",
             "Each term differentiated by SymPy at the index level (its sum differentiated with respect to "
             "$p(t|x)$, range guards and Kronecker deltas removed, sums folded into $p(t)$, $p(y|t)$, $p(y)$"
             + ("; the free decoder held fixed, envelope theorem)." if geometric else ")."),
-            [sp.Eq(_d_named(term), inner[term]) for term in terms],
+            [inner[term] for term in terms],
             title="Term derivatives",
+            display=[sp.Eq(_d_named(term), inner[term]) for term in terms],
         ),
         *dec_steps,
         Step(
             "stationarity",
             "The chain rule with the term derivatives substituted, after the rewrite layer. It must vanish.",
-            Chain(_DL, stationarity, 0),
+            sp.Eq(stationarity, 0),
             title="Stationarity",
+            display=Chain(_DL, stationarity, 0),
         ),
-        Step("solved", "`sympy.solve` for the encoder entry.", sp.Eq(p_t_given_x[b, a], solved), title="Solved"),
+        Step(
+            "solved",
+            "`sympy.solve` for the encoder entry (exponent expanded, coefficients cancelled).",
+            sp.Eq(p_t_given_x[b, a], solved),
+            title="Solved",
+            display=sp.Eq(p_t_given_x[b, a], sp.exp(_cancel_by_arrays(solved.exp)) if isinstance(solved, sp.exp) else solved),
+        ),
         Step(
             "effective coefficients",
             "The stationarity reads $p(x)[w_q \\log p(t|x) - w_t \\log p(t) + w_d\\, d(x,t)] + (\\text{terms free of } t) = 0$ "
             f"with $d(x,t) = {d_name}$; SymPy reads off the weights. The update is the generalized IB form "
             "$p(t|x) \\propto \\exp[(\\log p(t) - \\beta_{\\mathrm{eff}} d(x,t))/\\alpha_{\\mathrm{eff}}]$ "
             "(Strouse & Schwab 2017); weights that depend on a term's value are evaluated at the current iterate.",
-            [
+            (w_q, w_t, w_d),
+            display=[
                 sp.Eq(Named("w_q"), w_q),
                 sp.Eq(Named("w_t"), w_t),
                 sp.Eq(Named("w_d"), w_d),
@@ -430,15 +490,25 @@ def derive(
             "x-only factor",
             "Dividing the solution by $p(t)^{w_t/w_q} e^{-(w_d/w_q) d(x,t)}$ leaves this logarithm, which SymPy "
             "confirms does not depend on $t$; normalising over $t$ fixes it to $-\\log Z(x)$.",
-            sp.Eq(Named(r"\log c(x)"), log_factor),
+            log_factor,
             title="Factor free of t",
+            display=sp.Eq(Named(r"\log c(x)"), _cancel_by_arrays(log_factor)),
         ),
-        Step("encoder", "The self-consistent encoder.", sp.Eq(p_t_given_x[x, t], _rename(encoder)), title="Encoder"),
+        Step(
+            "encoder",
+            "The self-consistent encoder"
+            + ("" if alpha_eff is None else ", in the generalized IB form with the effective coefficients")
+            + f", with $d(x,t) = {d_name}$.",
+            sp.Eq(p_t_given_x[x, t], _rename(encoder)),
+            title="Encoder",
+            display=_named_encoder(weight, distortion, alpha_eff, beta_eff, geometric),
+        ),
         Step(
             "normalisation",
             "$Z(x)$ is the sum of the weights over $t$, so that $\\sum_t p(t|x) = 1$ (checked).",
-            sp.Eq(Named("Z(x)"), _rename(normaliser)),
+            _rename(normaliser),
             title="Normalisation",
+            display=sp.Eq(_Z(x), _rename(normaliser).xreplace({_rename(distortion).xreplace({t: tp}): _kl(geometric)(x, tp)})),
         ),
         Step("marginal", "The cluster marginal.", results["marginal"], title="Marginal"),
         Step(
@@ -452,8 +522,9 @@ def derive(
         Step(
             "information",
             "$I(X;T)$ and $I(T;Y)$ in nats ($I(T;Y)$ with the Markov decoder).",
-            [sp.Eq(Named("I(X;T)"), results["i_xt"]), sp.Eq(Named("I(T;Y)"), results["i_ty"])],
+            [results["i_xt"], results["i_ty"]],
             title="Information",
+            display=[sp.Eq(Named("I(X;T)"), results["i_xt"]), sp.Eq(Named("I(T;Y)"), results["i_ty"])],
         ),
     ]
     return Derivation(
