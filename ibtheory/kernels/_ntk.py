@@ -14,7 +14,14 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1
 
 from ..codegen import KernelSpec, kernel
-from ..symbolic import ACTIVATIONS, ntk_derivation
+from ..symbolic import (
+    ACTIVATIONS,
+    ANGLE_ACTIVATIONS,
+    ntk_angle_derivation,
+    ntk_derivation,
+    one_minus_corr,
+    one_plus_corr,
+)
 from ..symbolic.symbols import b_std, nngp, ntk, ntk_eig, tau, var1, var2, w_std
 
 #: Eigenvalues of the training NTK are floored here before dividing by them: 0 and round-off
@@ -26,6 +33,7 @@ _REC_REF = (
     "Jacot, Gabriel & Hongler 2018; Lee et al. 2019; neural-tangents conventions (theory.md 7.1-7.3); "
     "stable angle forms derived here (ibtheory.symbolic.ntk_derivation)"
 )
+_ANG_REF = "ibtheory.symbolic.ntk_angle_derivation (derived here; Kahan 2006 section 12 for the input angle)"
 _DYN_REF = (
     "Lee et al. 2019 gradient-flow solution with the neural-tangents normalisation tau = eta t/(n k) "
     "(theory.md 4.1, 7.4), in the NTK eigenbasis (derived here)"
@@ -93,6 +101,38 @@ def kernel_specs() -> list[KernelSpec]:
                     "Theta(x, x); returns (nngp', ntk'). Elementwise; any shape."
                 ),
                 reference=_REC_REF,
+            )
+        )
+    # Angle-carrying forms (ntk_angle_derivation): exact for near-coincident and antipodal pairs and
+    # for huge erf variances; run on the few pairs (1-D gathers) or blocks that need them.
+    ang = ntk_angle_derivation().results
+    gaps = [one_minus_corr, one_plus_corr]
+    outs = ("nngp", "ntk", "one_minus_corr", "one_plus_corr")
+    specs.append(
+        kernel(
+            "ntk_input_layer_angles",
+            [nngp, *gaps, var1, var2, w_std, b_std],
+            {k: ang[f"input_{k}"] for k in outs},
+            doc=(
+                "First Dense layer for pairs carrying 1 -+ rho: inputs nngp = x.x'/d, one_minus_corr / "
+                "one_plus_corr = |x/|x| -+ x'/|x'||^2 / 2, var1 = |x|^2/d, var2 = |x'|^2/d; returns "
+                "(nngp, ntk, one_minus_corr, one_plus_corr) of Sigma^1 = Theta^1. Elementwise."
+            ),
+            reference=_ANG_REF,
+        )
+    )
+    for a in ANGLE_ACTIVATIONS:
+        specs.append(
+            kernel(
+                f"{a}_dense_step_angles",
+                [nngp, ntk, *gaps, var1, var2, w_std, b_std],
+                {k: ang[f"{a}_step_{k}"] for k in outs},
+                doc=(
+                    f"One {a} + Dense step for pairs carrying 1 -+ rho (ntk_angle_derivation): inputs "
+                    "nngp, ntk, one_minus_corr, one_plus_corr, var1 = Sigma(x, x), var2 = Sigma(x', x'); "
+                    "returns the same four of the next layer, without cancellation near rho = +-1. Elementwise."
+                ),
+                reference=_ANG_REF,
             )
         )
     specs.append(

@@ -11,9 +11,15 @@ Diagonal entries. When ``x2`` is None the entries x = x' are known; they are com
 diagonal kernels (closed-form limits) and written into the matrix after every layer, so the next
 layer sees var1 var2 - nngp^2 = 0 exactly and the angle is exactly 0 (neural-tangents' arccos form
 loses ~1e-8 there). The same is done for every pair of exactly equal inputs (duplicates within
-``x1``, or rows of ``x2`` equal to rows of ``x1``), found by hashing rows. Pairs that are close but
-not equal keep the rounding of x.x'/d, which limits the ReLU angle to O(eps / angle) for them: an
-inherent conditioning of the map at near-duplicate inputs, not of the formula.
+``x1``, or rows of ``x2`` equal to rows of ``x1``), found by hashing rows.
+
+Near-coincident, collinear and antipodal pairs (|rho| > NEAR_ONE at some layer) would lose
+accuracy in the fast step, whose angle comes from the cancelling var1 var2 - nngp^2 (3.5e-9
+relative for x' = x + 1e-9 noise, as in neural-tangents). They are tracked per block and computed
+by the angle-carrying kernels of :func:`ibtheory.symbolic.ntk_angle_derivation`, which carry
+1 - rho and 1 + rho from ||x/|x| -+ x'/|x'|||^2 / 2 at the input (issue 19): every entry is then
+within 1e-13 relative of a 50-digit recursion (tests/ntk/test_accuracy.py), or, for entries that
+are O(eps) of sqrt(K(x, x) K(x', x')) (angles below the rounding of x/|x|), within eps of that scale.
 """
 
 from __future__ import annotations
@@ -54,6 +60,19 @@ DEFAULT_BLOCK_SIZE = 256
 #: :func:`_relu_rescaling`): 2**64 keeps every intermediate (products of two kernel values,
 #: ~ (2**128)**2) far below the float64 maximum ~ 2**1024, and leaves ordinary inputs untouched.
 RELU_RESCALE_ABOVE = 2.0**64
+
+
+#: Pairs whose correlation rho has |rho| > NEAR_ONE at some layer (near-coincident, collinear or
+#: antipodal inputs) are computed by the angle-carrying kernels (``<activation>_dense_step_angles``,
+#: :func:`ibtheory.symbolic.ntk_angle_derivation`), which carry 1 - rho and 1 + rho without
+#: cancellation. Below it the fast step's angle error ~ eps / theta stays under 1.3e-15 (theta >
+#: 0.18); the tracked pairs are gathered into 1-D arrays, so the common case keeps the fast step.
+NEAR_ONE = 1.0 - 2.0**-6
+
+#: erf layers whose largest input variance exceeds this run the angle-carrying (normalised) step on
+#: every pair: the fast form's det = var1 var2 - nngp^2 has an error ~ eps var^2, i.e. relative
+#: ~ eps var / 4 in its erf denominator (and overflows near var ~ 1e154).
+ERF_DIRECT_ABOVE = 16.0
 
 
 def _relu_rescaling(x1: np.ndarray, x2: np.ndarray | None, b: float) -> tuple[int, np.ndarray, np.ndarray | None, float]:
@@ -214,10 +233,28 @@ def _block_plan(
     xa = be.asarray(x1)
     xb = xa if symmetric else be.asarray(x2)
     # Input kernel K^0 = x.x'/d (theory.md 7.2); squared norms summed in the same float64 order.
-    diag1 = _diag_recursion(gen, be.asarray(np.einsum("ij,ij->i", x1, x1) / d), depth, activation, w, b)
-    diag2 = diag1 if symmetric else _diag_recursion(gen, be.asarray(np.einsum("ij,ij->i", x2, x2) / d), depth, activation, w, b)
+    with np.errstate(over="ignore"):
+        sq_in = [np.einsum("ij,ij->i", x, x) / d for x in ((x1,) if symmetric else (x1, x2))]
+        first = [w * w * s + b * b for s in sq_in]
+    if not all(np.isfinite(f).all() for f in first):
+        big = max(float(np.abs(x).max(initial=0.0)) for x in ((x1,) if symmetric else (x1, x2)))
+        raise ValueError(
+            f"the {activation} kernels of these inputs overflow float64: the input layer w_std^2 |x|^2 / d + "
+            f"b_std^2 is not a float64 (max |x| = {math.ldexp(big, scale_exp):.3g}, w_std = {w!r}); rescale the inputs"
+        )
+    diag1 = _diag_recursion(gen, be.asarray(sq_in[0]), depth, activation, w, b)
+    diag2 = diag1 if symmetric else _diag_recursion(gen, be.asarray(sq_in[1]), depth, activation, w, b)
     n1, n2 = x1.shape[0], (x1 if symmetric else x2).shape[0]
     dup_i, dup_j = _coincident_pairs(x1, x2)
+    # Unit vectors and 1 / sqrt(variance) per point and layer, for the angle-carrying pairs (_Gaps).
+    unit1, sq1 = _unit_rows(be, x1, d)
+    unit2, sq2 = (unit1, sq1) if symmetric else _unit_rows(be, x2, d)
+    inv_sd1 = [_inv_sqrt(be, k.nngp) for k in diag1]
+    inv_sd2 = inv_sd1 if symmetric else [_inv_sqrt(be, k.nngp) for k in diag2]
+    all_pairs_exact = [
+        activation == "erf" and max(float(be.max(diag1[layer].nngp)), float(be.max(diag2[layer].nngp))) > ERF_DIRECT_ABOVE
+        for layer in range(depth)
+    ]
     tasks = [
         (slice(i0, min(i0 + bs, n1)), slice(j0, min(j0 + bs, n2)))
         for i0 in range(0, n1, bs)
@@ -252,12 +289,27 @@ def _block_plan(
             k0 = (xa[rows] @ xb[cols].T) / d
             layer_out = gen.ntk_input_layer(k0, w, b)
             nngp, ntk = layer_out.nngp, layer_out.ntk
+            exclude = None
+            if on_diag or dups is not None:
+                ex_i = [be.index(np.arange(rows.stop - rows.start))] if on_diag else []
+                ex_j = list(ex_i)
+                if dups is not None:
+                    ex_i.append(be.index(dups[1]))
+                    ex_j.append(be.index(dups[2]))
+                cat = be.xp.cat if be.is_torch else np.concatenate
+                exclude = (cat(ex_i), cat(ex_j))
+            gaps = _Gaps(be, gen, activation, w, b, work, exclude)
+            gaps.start(k0, unit1[rows], unit2[cols], sq1[rows], sq2[cols])
             exact_diagonal(nngp, ntk, 0)
             for layer in range(depth):
                 v1 = diag1[layer].nngp[rows][:, None]
                 v2 = diag2[layer].nngp[cols][None, :]
-                layer_out = step(nngp, ntk, v1, v2, w, b, work=work)
-                nngp, ntk = layer_out.nngp, layer_out.ntk
+                inv = (inv_sd1[layer][rows], inv_sd2[layer][cols])
+                if all_pairs_exact[layer]:
+                    nngp, ntk = gaps.step_all(nngp, ntk, v1, v2, inv)
+                else:
+                    layer_out = step(nngp, ntk, v1, v2, w, b, work=work)
+                    nngp, ntk = gaps.step(nngp, ntk, layer_out.nngp, layer_out.ntk, v1, v2, inv, (inv_sd1[layer + 1][rows], inv_sd2[layer + 1][cols]))
                 exact_diagonal(nngp, ntk, layer + 1)
         if on_diag:
             nngp, ntk = _symmetrise(be, nngp), _symmetrise(be, ntk)
@@ -274,6 +326,121 @@ def _block_plan(
         return rows, cols, nngp, ntk
 
     return tasks, compute, threads if len(tasks) > 1 else 1
+
+
+def _unit_rows(be: ArrayBackend, x: np.ndarray, d: int) -> tuple[Any, Any]:
+    """(x / |x| (zero rows stay zero), |x|^2 / d) as backend arrays."""
+    sq = np.einsum("ij,ij->i", x, x)
+    norm = np.sqrt(sq)
+    unit = x / np.where(norm > 0, norm, 1.0)[:, None]
+    return be.asarray(unit), be.asarray(sq / d)
+
+
+def _inv_sqrt(be: ArrayBackend, var: Any) -> Any:
+    """1 / sqrt(var), 0 where var = 0 (a zero-variance point is never near-coincident in rho)."""
+    xp = be.xp
+    safe = xp.where(var > 0, var, xp.ones_like(var) if be.is_torch else 1.0)
+    return xp.where(var > 0, 1.0 / xp.sqrt(safe), xp.zeros_like(var) if be.is_torch else 0.0)
+
+
+def _nonzero(be: ArrayBackend, mask: Any) -> tuple[Any, Any]:
+    return tuple(mask.nonzero(as_tuple=True)) if be.is_torch else mask.nonzero()  # type: ignore[return-value]
+
+
+class _Gaps:
+    """The pairs of one block that run the angle-carrying step, with their 1 - rho and 1 + rho.
+
+    ``start`` tracks the pairs with |rho| > NEAR_ONE at the input (1 -+ rho from unit-vector
+    differences, Kahan 2006); each ``step`` recomputes the tracked pairs exactly from the previous
+    layer, and adds the pairs whose fast result has |rho'| > NEAR_ONE, recomputed from the previous
+    layer too (there |rho| <= NEAR_ONE, so 1 -+ rho = 1 -+ nngp / sqrt(var1 var2) is accurate).
+    """
+
+    def __init__(self, be: ArrayBackend, gen: Any, activation: str, w: float, b: float, work: dict, exclude: Any) -> None:
+        self.be, self.gen, self.w, self.b, self.work, self.exclude = be, gen, w, b, work, exclude
+        self.nonnegative = activation == "relu"  # E >= 0: rho >= 0 after every ReLU step
+        self.exact_step = getattr(gen, f"{activation}_dense_step_angles")
+        self.i: Any = None
+        self.j: Any = None
+        self.om: Any = None
+        self.op: Any = None
+
+    def _mask(self, nngp: Any, inv: tuple[Any, Any], nonnegative: bool = False) -> Any:
+        """Where |rho| > NEAR_ONE (None if nowhere); ``nonnegative``: rho >= 0 known (ReLU layers).
+
+        rho_ij = nngp_ij inv1_i inv2_j; the common no-pair case costs one product and a row
+        reduction: max_j nngp_ij inv2_j <= NEAR_ONE / inv1_i for every row i."""
+        if self.be.is_torch:
+            scaled = nngp * inv[1][None, :]
+        else:  # one scratch array per thread, no allocation (this check runs on every block and layer)
+            scaled = self.work.get("rho")
+            if scaled is None or scaled.shape != nngp.shape:
+                scaled = self.work["rho"] = np.empty_like(nngp)
+            np.multiply(nngp, inv[1][None, :], out=scaled)
+        if self.exclude is not None:  # exactly coincident pairs get the diagonal values anyway
+            scaled[self.exclude] = 0.0
+        with np.errstate(divide="ignore"):
+            bound = NEAR_ONE / inv[0]  # inf for zero-variance rows (never near): inv = 0
+        hi = scaled.amax(1) if self.be.is_torch else scaled.max(1)
+        lo = None if nonnegative else (scaled.amin(1) if self.be.is_torch else scaled.min(1))
+        if bool((hi <= bound).all()) and (lo is None or bool((lo >= -bound).all())):
+            return None
+        rho = scaled * inv[0][:, None]
+        return (rho > NEAR_ONE) | (rho < -NEAR_ONE)
+
+    def start(self, k0: Any, u1: Any, u2: Any, sq1: Any, sq2: Any) -> None:
+        """Track the near-(anti)parallel input pairs of the input kernel block ``k0`` = x.x'/d."""
+        inv_in = (_inv_sqrt(self.be, sq1), _inv_sqrt(self.be, sq2))
+        mask = self._mask(k0, inv_in)
+        if mask is None:
+            return
+        i, j = _nonzero(self.be, mask)
+        diff, summ = u1[i] - u2[j], u1[i] + u2[j]
+        om0, op0 = (diff * diff).sum(-1) / 2, (summ * summ).sum(-1) / 2
+        out = self.gen.ntk_input_layer_angles(k0[i, j], om0, op0, sq1[i], sq2[j], self.w, self.b)
+        self.i, self.j, self.om, self.op = i, j, out.one_minus_corr, out.one_plus_corr
+
+    def _exact(self, i: Any, j: Any, nngp: Any, ntk: Any, om: Any, op: Any, v1: Any, v2: Any) -> Any:
+        return self.exact_step(nngp[i, j], ntk[i, j], om, op, v1[i, 0], v2[0, j], self.w, self.b)
+
+    def step(self, nngp: Any, ntk: Any, nngp_next: Any, ntk_next: Any, v1: Any, v2: Any, inv: tuple[Any, Any], inv_next: tuple[Any, Any]) -> tuple[Any, Any]:
+        """The fast step's (nngp_next, ntk_next) with the tracked and newly near pairs recomputed exactly."""
+        xp = self.be.xp
+        if self.i is not None:
+            out = self._exact(self.i, self.j, nngp, ntk, self.om, self.op, v1, v2)
+            nngp_next[self.i, self.j], ntk_next[self.i, self.j] = out.nngp, out.ntk
+            self.om, self.op = out.one_minus_corr, out.one_plus_corr
+        mask = self._mask(nngp_next, inv_next, self.nonnegative)
+        if mask is not None:
+            if self.i is not None:
+                mask[self.i, self.j] = False
+            i, j = _nonzero(self.be, mask)
+            if len(i):
+                rho = nngp[i, j] * inv[0][i] * inv[1][j]
+                out = self._exact(i, j, nngp, ntk, 1 - rho, 1 + rho, v1, v2)
+                nngp_next[i, j], ntk_next[i, j] = out.nngp, out.ntk
+                if self.i is None:
+                    self.i, self.j, self.om, self.op = i, j, out.one_minus_corr, out.one_plus_corr
+                else:
+                    cat = xp.cat if self.be.is_torch else np.concatenate
+                    self.i, self.j = cat([self.i, i]), cat([self.j, j])
+                    self.om, self.op = cat([self.om, out.one_minus_corr]), cat([self.op, out.one_plus_corr])
+        return nngp_next, ntk_next
+
+    def step_all(self, nngp: Any, ntk: Any, v1: Any, v2: Any, inv: tuple[Any, Any]) -> tuple[Any, Any]:
+        """Every pair by the angle-carrying step (erf with large variances)."""
+        rho = nngp * inv[0][:, None] * inv[1][None, :]
+        om, op = 1 - rho, 1 + rho
+        if self.i is not None:
+            om[self.i, self.j], op[self.i, self.j] = self.om, self.op
+        shape = nngp.shape
+        bshape = (shape[0], shape[1])
+        v1b, v2b = v1 + 0 * v2, v2 + 0 * v1  # broadcast to the block
+        out = self.exact_step(nngp, ntk, om, op, v1b, v2b, self.w, self.b)
+        i, j = _nonzero(self.be, self.be.xp.ones(bshape, dtype=bool) if not self.be.is_torch else self.be.xp.ones(bshape, dtype=self.be.xp.bool, device=nngp.device))
+        self.i, self.j = i, j
+        self.om, self.op = out.one_minus_corr[i, j], out.one_plus_corr[i, j]
+        return out.nngp, out.ntk
 
 
 def _symmetrise(be: ArrayBackend, block: Any) -> Any:

@@ -14,6 +14,7 @@ from ._gaussian import gaussian_dual_ib_derivation, gaussian_ib_derivation
 from ._ib import dual_ib_derivation, dual_ib_expfam_derivation, ib_derivation
 from ._mixture import mixture_information_derivation
 from ._ntk import ntk_derivation
+from ._ntk_angles import ntk_angle_derivation
 
 DERIVATIONS: dict[str, Callable[[], Derivation]] = {
     "ib": ib_derivation,
@@ -22,6 +23,7 @@ DERIVATIONS: dict[str, Callable[[], Derivation]] = {
     "gaussian-ib": gaussian_ib_derivation,
     "gaussian-dualib": gaussian_dual_ib_derivation,
     "ntk": ntk_derivation,
+    "ntk-angles": ntk_angle_derivation,
     "ensemble-information": mixture_information_derivation,
     "gib": gib_derivation,
     "dib": dib_derivation,

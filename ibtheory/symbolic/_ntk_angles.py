@@ -1,0 +1,266 @@
+"""NNGP/NTK layer steps that carry 1 - rho and 1 + rho, exact for near-coincident and antipodal inputs.
+
+The recursion of :mod:`ibtheory.symbolic._ntk` recovers the angle between the pre-activations of
+x and x' from det = var1 var2 - nngp^2. For near-coincident inputs (x' = x + delta) that difference
+cancels: its absolute error eps var1 var2 becomes an angle error eps / theta, and the ReLU Edot =
+(pi - theta)/(2 pi) is then off by ~1e-9 relative for delta ~ 1e-9 (issue 19; neural-tangents has
+the same error). The remedy, derived here, is to carry the correlation's distance to +1 and to -1,
+
+    one_minus_corr = 1 - rho,   one_plus_corr = 1 + rho,   rho = nngp / sqrt(var1 var2),
+
+through every layer in forms whose terms are all non-negative (no cancellation):
+
+- at the input, 1 -+ rho = ||x/|x| -+ x'/|x'|||^2 / 2 (Kahan 2006, "How futile are mindless
+  assessments of roundoff", section 12: the angle from the difference of unit vectors);
+- det = var1 var2 (1 - rho)(1 + rho) then carries full relative accuracy, and so do both angles
+  theta = atan2(sqrt(det), nngp) and pi - theta = atan2(sqrt(det), -nngp);
+- after an activation with E_a = E[phi(u)^2], E_c = E[phi(v)^2], E = E[phi(u) phi(v)] and a Dense
+  layer (a' = w^2 E_a + b^2, c' = w^2 E_c + b^2, nngp' = w^2 E + b^2), with
+  s' = sqrt(a' c'), q = w^2 sqrt(E_a E_c):
+
+      1 - rho' = ( b^2 (sqrt(w^2 E_a) - sqrt(w^2 E_c))^2 / (s' + q + b^2) + w^2 G_minus ) / s'
+      1 + rho' = ( b^2 (w^2 E_a + w^2 E_c + b^2) / (s' + q) + b^2 + w^2 G_plus ) / s'
+
+  where G_minus = sqrt(E_a E_c) - E >= 0 and G_plus = sqrt(E_a E_c) + E >= 0 (Cauchy-Schwarz), the
+  first terms being s' - q - b^2 and s' - q rationalised (derived here, checked below);
+- ReLU (Cho & Saul 2009 arc-cosine form): G_minus = sqrt(var1 var2) (theta - sin theta +
+  (pi - theta)(1 - rho)) / (2 pi), G_plus = sqrt(var1 var2)/2 + E, both sums of non-negative terms
+  up to theta - sin theta, which is O(theta^3) beside the O(theta^2) term it is added to.
+- erf (Williams 1997): E and Edot with numerator and denominator divided by sqrt(var1 var2), so
+  that inputs ~1e100 (variances ~1e200, det ~1e400) stay finite; G_-+ = sqrt(E_a E_c) -+ E directly
+  (the erf maps are bounded and smooth, so an absolute error eps in 1 -+ rho' costs only eps
+  times a bounded factor at the next erf layer).
+
+Everything is returned in a :class:`Derivation` (catalogue name ``ntk-angles``);
+:mod:`ibtheory.kernels` generates ``<activation>_dense_step_angles`` and ``ntk_input_layer_angles``
+from its results. The identities are checked at exact rational points at 50 digits while building.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import sympy as sp
+
+from ._derivation import Derivation, Step, require
+from ._printing import Named
+from ._symbols import b_std, nngp, ntk, var1, var2, w_std
+
+#: 1 - rho and 1 + rho of the pair (x, x'), rho = nngp / sqrt(var1 var2): elementwise kernel arguments.
+one_minus_corr = sp.Symbol("one_minus_corr", nonnegative=True)
+one_plus_corr = sp.Symbol("one_plus_corr", nonnegative=True)
+
+#: The activations with an angle-carrying step.
+ANGLE_ACTIVATIONS = ("relu", "erf")
+
+#: Denominators are floored here: they vanish only for a zero-variance input (zero input and zero
+#: bias), where the numerators vanish too; 0 / 1e-300 = 0 then keeps 1 - rho = 0 instead of NaN.
+_FLOOR = sp.Float("1e-300")
+
+_REF = (
+    "derived here (issue 19) from the recursion of Jacot, Gabriel & Hongler 2018 / Lee et al. 2019 "
+    "(theory.md 7.2-7.3, 11.4); angle from unit-vector differences after Kahan 2006, section 12"
+)
+
+
+def _floor(x: sp.Expr) -> sp.Expr:
+    return sp.Max(x, _FLOOR)
+
+
+def dense_update(e_a: sp.Expr, e_c: sp.Expr, e: sp.Expr, g_minus: sp.Expr, g_plus: sp.Expr) -> dict[str, sp.Expr]:
+    """A Dense(w_std, b_std) layer on top of second moments (E_a, E_c, E) with G_-+ = sqrt(E_a E_c) -+ E:
+    ``{"nngp", "one_minus_corr", "one_plus_corr"}`` of the next layer, every term non-negative."""
+    beta = b_std**2
+    p, q = w_std**2 * e_a, w_std**2 * e_c
+    s_next = sp.sqrt(p + beta) * sp.sqrt(q + beta)
+    pq = w_std**2 * sp.sqrt(e_a) * sp.sqrt(e_c)
+    om = (beta * (sp.sqrt(p) - sp.sqrt(q)) ** 2 / _floor(s_next + pq + beta) + w_std**2 * g_minus) / _floor(s_next)
+    op = (beta * (p + q + beta) / _floor(s_next + pq) + beta + w_std**2 * g_plus) / _floor(s_next)
+    return {"nngp": w_std**2 * e + beta, "one_minus_corr": om, "one_plus_corr": op}
+
+
+def angle_forms(activation: str) -> dict[str, sp.Expr]:
+    """E, Edot, the diagonal E_a, E_c and G_-+ of ``activation`` in terms of (nngp, var1, var2, 1 -+ rho)."""
+    r = sp.sqrt(var1) * sp.sqrt(var2)
+    if activation == "relu":
+        root = r * sp.sqrt(one_minus_corr * one_plus_corr)  # sqrt(det) = r sin(theta)
+        psi = sp.atan2(root, -nngp)  # pi - theta
+        theta = sp.atan2(root, nngp)
+        e = (root + psi * nngp) / (2 * sp.pi)
+        return {
+            "e": e,
+            "edot": psi / (2 * sp.pi),
+            "e_a": var1 / 2,
+            "e_c": var2 / 2,
+            # r (theta - sin theta) >= 0, clamped: theta and root/r round independently (~eps theta)
+            "g_minus": (sp.Max(r * theta - root, 0) + psi * r * one_minus_corr) / (2 * sp.pi),
+            "g_plus": r / 2 + e,
+        }
+    if activation == "erf":
+        # Divided by r = sqrt(var1 var2) through t = 1/sqrt(var) (var floored: a zero-variance point
+        # gives t = 1e150, still finite): den = sqrt(1 + 2 var1 + 2 var2 + 4 det) / r never
+        # overflows, even for variances ~1e200, where det ~ 1e400.
+        t1, t2 = 1 / sp.sqrt(_floor(var1)), 1 / sp.sqrt(_floor(var2))
+        den = sp.sqrt(t1**2 * t2**2 + 2 * t2**2 + 2 * t1**2 + 4 * one_minus_corr * one_plus_corr)
+        e = 2 / sp.pi * sp.atan2(2 * nngp * t1 * t2, den)
+        e_a = 2 / sp.pi * sp.atan2(2 * var1, sp.sqrt(1 + 4 * var1))
+        e_c = 2 / sp.pi * sp.atan2(2 * var2, sp.sqrt(1 + 4 * var2))
+        geo = sp.sqrt(e_a) * sp.sqrt(e_c)
+        # erf is bounded: 1 -+ rho' from sqrt(E_a E_c) -+ E directly (absolute error ~eps; see above),
+        # clamped at 0 where round-off makes it negative.
+        return {
+            "e": e,
+            "edot": 4 / sp.pi * t1 * t2 / den,
+            "e_a": e_a,
+            "e_c": e_c,
+            "g_minus": sp.Max(geo - e, 0),
+            "g_plus": sp.Max(geo + e, 0),
+        }
+    raise ValueError(f"activation must be one of {ANGLE_ACTIVATIONS}, got {activation!r}")
+
+
+def angle_step(activation: str) -> dict[str, sp.Expr]:
+    """One activation + Dense step over (nngp, ntk, 1 -+ rho, var1, var2, w_std, b_std):
+    ``{"nngp", "ntk", "one_minus_corr", "one_plus_corr"}`` of the next layer."""
+    f = angle_forms(activation)
+    out = dense_update(f["e_a"], f["e_c"], f["e"], f["g_minus"], f["g_plus"])
+    out["ntk"] = out["nngp"] + w_std**2 * f["edot"] * ntk
+    return {k: out[k] for k in ("nngp", "ntk", "one_minus_corr", "one_plus_corr")}
+
+
+def angle_input_layer() -> dict[str, sp.Expr]:
+    """The first Dense layer on the input kernel (nngp = x.x'/d, var = |x|^2/d, 1 -+ rho of the inputs)."""
+    r = sp.sqrt(var1) * sp.sqrt(var2)
+    out = dense_update(var1, var2, nngp, r * one_minus_corr, r * one_plus_corr)
+    out["ntk"] = out["nngp"]
+    return {k: out[k] for k in ("nngp", "ntk", "one_minus_corr", "one_plus_corr")}
+
+
+def _textbook(activation: str, a: sp.Expr, c: sp.Expr, b: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """(E, Edot) as printed in the sources (theory.md 7.3), for the checks."""
+    if activation == "relu":
+        theta = sp.acos(b / sp.sqrt(a * c))
+        return sp.sqrt(a * c) / (2 * sp.pi) * (sp.sin(theta) + (sp.pi - theta) * sp.cos(theta)), (sp.pi - theta) / (2 * sp.pi)
+    den = (1 + 2 * a) * (1 + 2 * c)
+    return 2 / sp.pi * sp.asin(2 * b / sp.sqrt(den)), 4 / sp.pi / sp.sqrt(den - 4 * b**2)
+
+
+def _check_at_points(activation: str) -> None:
+    """The angle step equals the textbook recursion (next nngp, ntk and 1 -+ rho') at exact rational
+    points: correlations of both signs, equal and unequal variances, with and without bias."""
+    step = angle_step(activation)
+    first = angle_input_layer()
+    for a, c, rho, w, b, t in [
+        (sp.Rational(3, 2), sp.Rational(7, 10), sp.Rational(9, 10), sp.Rational(13, 10), sp.Rational(1, 5), sp.Rational(2)),
+        (sp.Rational(1, 3), sp.Rational(5, 2), -sp.Rational(7, 8), sp.Rational(9, 7), sp.Rational(1, 2), sp.Rational(1, 3)),
+        (sp.Rational(2), sp.Rational(2), sp.Rational(1, 7), sp.Rational(3, 2), sp.Integer(0), sp.Rational(5)),
+    ]:
+        b12 = rho * sp.sqrt(a * c)
+        point = {var1: a, var2: c, nngp: b12, ntk: t, one_minus_corr: 1 - rho, one_plus_corr: 1 + rho, w_std: w, b_std: b}
+        e, edot = _textbook(activation, a, c, b12)
+        ea = _textbook(activation, a, a, a)[0] if activation == "erf" else a / 2
+        ec = _textbook(activation, c, c, c)[0] if activation == "erf" else c / 2
+        a2, c2, b2 = w**2 * ea + b**2, w**2 * ec + b**2, w**2 * e + b**2
+        want = {"nngp": b2, "ntk": b2 + w**2 * edot * t, "one_minus_corr": 1 - b2 / sp.sqrt(a2 * c2), "one_plus_corr": 1 + b2 / sp.sqrt(a2 * c2)}
+        a1, c1, b1 = w**2 * a + b**2, w**2 * c + b**2, w**2 * b12 + b**2
+        want_first = {"nngp": b1, "ntk": b1, "one_minus_corr": 1 - b1 / sp.sqrt(a1 * c1), "one_plus_corr": 1 + b1 / sp.sqrt(a1 * c1)}
+        for got, ref, what in ((step, want, f"{activation} step"), (first, want_first, "input layer")):
+            for k in ref:
+                gap = sp.N(got[k].subs(point) - ref[k], 50)
+                scale = sp.N(abs(ref[k]) + 1, 50)
+                require(abs(gap) <= sp.Float("1e-40") * scale, f"the angle-carrying {what} differs from the textbook recursion in {k}: {gap}")
+
+
+def _show(expr: sp.Expr) -> sp.Expr:
+    """``expr`` for display: the 1e-300 floors dropped, 1 -+ rho by name."""
+    def drop_floor(*args: sp.Expr) -> sp.Expr:
+        kept = [a for a in args if a != _FLOOR]
+        return kept[0] if len(kept) == 1 else sp.Max(*kept)
+
+    shown = expr.replace(sp.Max, drop_floor)
+    return shown.xreplace({one_minus_corr: Named(r"(1 - \rho)"), one_plus_corr: Named(r"(1 + \rho)")})
+
+
+@functools.lru_cache(maxsize=1)
+def ntk_angle_derivation() -> Derivation:
+    """The angle-carrying NNGP/NTK steps for ReLU and erf, checked against the textbook recursion."""
+    for a in ANGLE_ACTIVATIONS:
+        _check_at_points(a)
+    steps_out = {a: angle_step(a) for a in ANGLE_ACTIVATIONS}
+    first = angle_input_layer()
+    g = {a: angle_forms(a) for a in ANGLE_ACTIVATIONS}
+    om_next, op_next = Named(r"1 - \rho'"), Named(r"1 + \rho'")
+    root_n, psi_n, theta_n = Named(r"\sqrt{\det}"), Named(r"\psi"), Named(r"\theta")
+    r = sp.sqrt(var1) * sp.sqrt(var2)
+    relu_display = [
+        sp.Eq(root_n, _show(r * sp.sqrt(one_minus_corr * one_plus_corr))),
+        sp.Eq(psi_n, sp.atan2(root_n, -nngp)),
+        sp.Eq(theta_n, sp.atan2(root_n, nngp)),
+        sp.Eq(Named(r"E_{\mathrm{relu}}"), (root_n + psi_n * nngp) / (2 * sp.pi)),
+        sp.Eq(Named(r"\dot E_{\mathrm{relu}}"), psi_n / (2 * sp.pi)),
+        sp.Eq(Named(r"G_{-,\mathrm{relu}}"), _show((sp.Max(r * theta_n - root_n, 0) + psi_n * r * one_minus_corr) / (2 * sp.pi))),
+    ]
+    steps = (
+        Step(
+            "input_angles",
+            "At the input, $1 \\mp \\rho = \\lVert x/|x| \\mp x'/|x'| \\rVert^2 / 2$ (Kahan 2006, section 12): "
+            "the difference of unit vectors has no cancellation, unlike $1 - x\\cdot x'/(|x||x'|)$.",
+            [sp.Eq(Named(r"1 - \rho"), Named(r"\lVert x/|x| - x'/|x'| \rVert^2 / 2"))],
+            title="Correlation gaps at the input",
+        ),
+        Step(
+            "dense_gaps",
+            "A Dense layer on second moments $(E_a, E_c, E)$ with $G_\\mp = \\sqrt{E_a E_c} \\mp E \\ge 0$: "
+            "$s' - \\sigma_w^2\\sqrt{E_a E_c} - \\sigma_b^2$ and $s' - \\sigma_w^2\\sqrt{E_a E_c}$ rationalised, "
+            "so every term is non-negative (checked at rational points).",
+            [
+                sp.Eq(om_next, _show(dense_update(Named("E_a"), Named("E_c"), Named("E"), Named("G_-"), Named("G_+"))["one_minus_corr"])),
+                sp.Eq(op_next, _show(dense_update(Named("E_a"), Named("E_c"), Named("E"), Named("G_-"), Named("G_+"))["one_plus_corr"])),
+            ],
+            title="Dense layer: the gaps to plus and minus one",
+        ),
+        Step(
+            "input_layer",
+            "First Dense layer: $E_a = |x|^2/d$, $E = x\\cdot x'/d$, $G_\\mp = \\sqrt{E_a E_c}(1 \\mp \\rho)$.",
+            [sp.Eq(Named(r"1 - \rho^{(1)}"), _show(first["one_minus_corr"])), sp.Eq(Named(r"1 + \rho^{(1)}"), _show(first["one_plus_corr"]))],
+            title="Input layer",
+        ),
+        Step(
+            "relu_gaps",
+            "ReLU: $\\sqrt{\\det} = \\sqrt{\\Sigma(x,x)\\Sigma(x',x')(1-\\rho)(1+\\rho)}$, both angles by atan2, "
+            "$G_- = \\sqrt{\\Sigma(x,x)\\Sigma(x',x')}(\\theta - \\sin\\theta + (\\pi - \\theta)(1 - \\rho))/(2\\pi)$.",
+            relu_display,
+            title="ReLU: expectations from the carried gaps",
+        ),
+        Step(
+            "erf_gaps",
+            "Erf: numerator and denominator of the arcsine form divided by $\\sqrt{\\Sigma(x,x)\\Sigma(x',x')}$ "
+            "(no overflow for variances up to ~1e300).",
+            [sp.Eq(Named(r"E_{\mathrm{erf}}"), _show(g["erf"]["e"])), sp.Eq(Named(r"\dot E_{\mathrm{erf}}"), _show(g["erf"]["edot"]))],
+            title="Erf: normalised expectations",
+        ),
+    )
+    results: dict[str, object] = {f"input_{k}": v for k, v in first.items()}
+    for a, out in steps_out.items():
+        results.update({f"{a}_step_{k}": v for k, v in out.items()})
+    return Derivation(
+        name="ntk-angles",
+        title="NNGP and NTK steps exact for near-coincident and antipodal inputs",
+        reference=_REF,
+        assumptions=(
+            "var1, var2 >= 0; one_minus_corr, one_plus_corr in [0, 2] with sum 2 (a covariance matrix)",
+            "NTK parameterisation and neural-tangents conventions as in the ntk derivation",
+        ),
+        inputs={
+            "nngp": "Sigma(x, x'), elementwise over pairs",
+            "ntk": "Theta(x, x'), elementwise over pairs",
+            "one_minus_corr": "1 - rho(x, x'), rho = Sigma(x, x') / sqrt(Sigma(x, x) Sigma(x', x'))",
+            "one_plus_corr": "1 + rho(x, x')",
+            "var1": "Sigma(x, x)",
+            "var2": "Sigma(x', x')",
+            "w_std": "weight standard deviation (scalar)",
+            "b_std": "bias standard deviation (scalar)",
+        },
+        steps=steps,
+        results=results,
+    )
