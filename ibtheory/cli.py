@@ -123,6 +123,8 @@ def _load_joint(path: Path, normalize: bool):
                 arr.close()
                 raise ValueError(f"{path}: holds an .npz archive, not one .npy array")
         elif path.suffix in (".csv", ".txt"):
+            if not path.read_text().strip():  # loadtxt would warn on stderr and return a (0, 1) table
+                raise ValueError(f"{path}: the file holds no numbers")
             arr = np.loadtxt(path, delimiter=",", ndmin=2)
         else:
             raise ValueError(f"{path}: unsupported file type {path.suffix!r}; use .csv (comma-separated rows = x, columns = y) or .npy")

@@ -90,6 +90,145 @@ def spd_matrices(n: int, *, max_condition: float = 1e6) -> Any:
     ).map(build)
 
 
+# ----------------------------------------------------------------------------- valid extremes
+#: The magnitudes the property suite spans (issue 21): every float64 power of ten with room for
+#: a product of two O(1) factors on either side.
+MAGNITUDE_RANGE = (1e-300, 1e300)
+#: Smallest probability mass the extreme strategies draw (issue 21: "masses from 1e-15").
+MIN_MASS = 1e-15
+#: Range of trade-off parameters beta (issue 21: 1e-6 .. 1e8).
+BETA_RANGE = (1e-6, 1e8)
+
+
+def magnitudes(lo: float = MAGNITUDE_RANGE[0], hi: float = MAGNITUDE_RANGE[1]) -> Any:
+    """Positive floats log-uniform on [lo, hi], with both ends and 1 drawn often."""
+    s = _need_hypothesis()
+    ends = [v for v in (lo, 1.0, hi) if lo <= v <= hi]
+    return s.one_of(s.sampled_from(ends), log_uniform(lo, hi))
+
+
+def betas(lo: float = BETA_RANGE[0], hi: float = BETA_RANGE[1]) -> Any:
+    """Trade-off parameters beta log-uniform on [lo, hi] (ends included)."""
+    return magnitudes(lo, hi)
+
+
+def extreme_simplices(n: int, *, min_mass: float = MIN_MASS) -> Any:
+    """Probability vectors of length ``n`` whose masses span [min_mass, 1] log-uniformly (all > 0).
+
+    Each weight is log-uniform on [min_mass, 1] before normalising, so a few x of mass ~1e-15 sit
+    next to ordinary ones: the rare-row class of issue 21.
+    """
+    s = _need_hypothesis()
+
+    def build(w: list[float]) -> np.ndarray:
+        arr = np.asarray(w, dtype=np.float64)
+        return arr / arr.sum()
+
+    return s.lists(magnitudes(min_mass, 1.0), min_size=n, max_size=n).map(build)
+
+
+def extreme_joints(n_x: int, n_y: int, *, min_mass: float = MIN_MASS, zeros: bool = True) -> Any:
+    """Joint (n_x, n_y) distributions p(x) p(y|x) with p(x) from :func:`extreme_simplices` (masses
+    down to ``min_mass``) and conditionals that may hold exact zeros; every row has mass > 0."""
+    s = _need_hypothesis()
+    return s.tuples(extreme_simplices(n_x, min_mass=min_mass), conditionals(n_x, n_y, zeros=zeros)).map(
+        lambda pc: pc[0][:, None] * pc[1]
+    )
+
+
+def scaled_arrays(shape: tuple[int, ...], *, lo: float = MAGNITUDE_RANGE[0], hi: float = MAGNITUDE_RANGE[1]) -> Any:
+    """Arrays of ``shape`` with O(1) entries (in [-2, 2]) times one common scale from :func:`magnitudes`.
+
+    Returns ``(array, scale)``; the entries are distinct enough (>= 1e-3 apart in relative terms is
+    not promised) that callers needing distinct rows must filter.
+    """
+    s = _need_hypothesis()
+    size = int(np.prod(shape))
+    unit = s.lists(s.floats(min_value=-2.0, max_value=2.0, allow_nan=False), min_size=size, max_size=size)
+    return s.tuples(unit, magnitudes(lo, hi)).map(lambda us: (np.asarray(us[0]).reshape(shape) * us[1], us[1]))
+
+
+def near_singular_spd(n: int, *, max_condition: float = 1e12, scales: bool = True) -> Any:
+    """SPD (n, n) matrices with condition numbers up to ``max_condition`` (near-singular but
+    invertible in float64), times a scale from 1e-100 to 1e100 when ``scales``."""
+    s = _need_hypothesis()
+    base = spd_matrices(n, max_condition=max_condition)
+    if not scales:
+        return base
+    return s.tuples(base, magnitudes(1e-100, 1e100)).map(lambda ms: ms[0] * ms[1])
+
+
+def noise_levels(lo: float = 1e-12, hi: float = 1e12) -> Any:
+    """Noise variances log-uniform on [lo, hi]: tiny and huge noise of the estimators."""
+    return magnitudes(lo, hi)
+
+
+# ----------------------------------------------------------------------------- malformed input
+#: The kinds :func:`malformed_arrays` draws; each is invalid for any real-array argument.
+MALFORMED_KINDS = ("nan", "inf", "-inf", "complex", "string", "none", "object", "ragged", "dict")
+
+
+def malformed_value(kind: str, like: Any) -> Any:
+    """A malformed stand-in of kind ``kind`` (:data:`MALFORMED_KINDS`, plus ``"empty"``,
+    ``"negative"``, ``"unnormalised"``, ``"bool"``, ``"wrong_ndim"``) for the valid array ``like``."""
+    arr = np.array(like, dtype=np.float64, copy=True)
+    if kind in ("nan", "inf", "-inf"):
+        arr.flat[arr.size // 2] = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}[kind]
+        return arr
+    if kind == "complex":
+        return arr + 1j
+    if kind == "string":
+        return "not an array"
+    if kind == "none":
+        return None
+    if kind == "object":
+        return object()
+    if kind == "ragged":
+        return [[1.0, 2.0], [3.0]]
+    if kind == "dict":
+        return {"a": 1.0}
+    if kind == "empty":
+        return np.zeros((0,) * max(arr.ndim, 1))
+    if kind == "negative":
+        arr.flat[0] = -abs(arr.flat[0]) - 0.5
+        return arr
+    if kind == "unnormalised":
+        return arr * 2.0 + 0.1
+    if kind == "bool":
+        return arr > np.median(arr)
+    if kind == "wrong_ndim":
+        return arr[None, None] if arr.ndim else arr.reshape(1, 1, 1)
+    raise ValueError(f"unknown malformed kind {kind!r}; one of {MALFORMED_KINDS}")
+
+
+def malformed_arrays(like: Any, kinds: Sequence[str] = MALFORMED_KINDS) -> Any:
+    """``(kind, value)`` pairs: ``like`` (a valid array) spoiled in one of ``kinds``."""
+    s = _need_hypothesis()
+    return s.sampled_from(list(kinds)).map(lambda k: (k, malformed_value(k, like)))
+
+
+#: Values that are not a finite real number > 0, with what each is (for scalar arguments).
+MALFORMED_SCALARS: tuple[tuple[str, Any], ...] = (
+    ("nan", float("nan")),
+    ("inf", float("inf")),
+    ("-inf", float("-inf")),
+    ("zero", 0.0),
+    ("negative", -1.0),
+    ("complex", 1.0 + 1.0j),
+    ("string", "1.0"),
+    ("none", None),
+    ("bool", True),
+    ("list", [1.0, 2.0]),
+)
+
+
+def malformed_scalars(kinds: Sequence[str] | None = None) -> Any:
+    """``(kind, value)`` pairs from :data:`MALFORMED_SCALARS` (all kinds, or those named)."""
+    s = _need_hypothesis()
+    pool = [kv for kv in MALFORMED_SCALARS if kinds is None or kv[0] in kinds]
+    return s.sampled_from(pool)
+
+
 # ----------------------------------------------------------------------------- mpmath route
 class MpmathEvaluator:
     """Evaluate an index-level expression at fixed sizes with mpmath, entry by entry.

@@ -52,7 +52,14 @@ class BinningInformation:
 
 def check_activations(activations: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     """Validate activations (..., N, d) and integer labels (N,); return them as arrays."""
-    a = np.asarray(activations)
+    if activations is None:
+        raise TypeError("activations must be a real numeric array (..., n_samples, n_units), got None")
+    try:
+        a = np.asarray(activations)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"activations must be a real numeric array (..., n_samples, n_units): {exc}") from None
+    if np.iscomplexobj(a) or a.dtype.kind in "USbO":
+        raise TypeError(f"activations must be real numbers, got dtype {a.dtype}; convert them explicitly, e.g. x.astype(float)")
     if a.ndim < 2:
         raise ValueError(
             f"activations must have shape (..., n_samples, n_units), got shape {a.shape}; "
@@ -66,7 +73,12 @@ def check_activations(activations: Any, labels: Any) -> tuple[np.ndarray, np.nda
             f"activations contain a non-finite value ({a[bad]!r}) at index {bad}; "
             "a diverged network has no information plane: lower the learning rate or drop that run"
         )
-    y = np.asarray(labels)
+    try:
+        y = np.asarray(labels)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"labels must be a one-dimensional array of integer class indices: {exc}") from None
+    if y.dtype.kind not in "iuf":
+        raise TypeError(f"labels must be integer class indices, got dtype {y.dtype}; map them to 0..C-1 first")
     if y.ndim != 1:
         raise ValueError(f"labels must be one-dimensional (n_samples,), got shape {y.shape}")
     if y.shape[0] != a.shape[-2]:
@@ -121,6 +133,28 @@ def pack_rows(codes: np.ndarray, base: int) -> np.ndarray:
     return inv.reshape(codes.shape[:-1]).astype(np.int64)
 
 
+def _bin_codes(a: np.ndarray, low: float, high: float, n_bins: int) -> np.ndarray:
+    """floor((a - low) / width), width = (high - low) / n_bins, unclipped.
+
+    When the width or a difference a - low is not a normal float64 (a range wider than 1.8e308,
+    or narrower than ~1e-300 per bin), everything is first scaled by one power of two, which is
+    exact, so the bins are those of the real numbers instead of one bin (inf width) or NaN codes
+    (zero width; issue 21). Ordinary ranges take the plain formula, unchanged.
+    """
+    width = (high - low) / n_bins
+    extent = max(abs(low), abs(high), float(np.max(np.abs(a), initial=0.0)))
+    big = np.finfo(np.float64).max / 4
+    if math.isfinite(width) and width >= np.finfo(np.float64).tiny and extent < big and extent < big * width:
+        return np.floor((a - low) / width)
+    # power of two bringing the range to ~1: exact unless an entry under- or overflows, and
+    # entries that do lie far outside [low, high] and land in an edge bin either way
+    shift = -math.frexp(max(abs(low), abs(high)))[1]
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        sa, slow, shigh = (np.ldexp(np.asarray(v, dtype=np.float64), shift) for v in (a, low, high))
+        codes = np.floor((sa - slow) / ((shigh - slow) / n_bins))
+    return np.nan_to_num(codes, nan=0.0, posinf=n_bins, neginf=-1.0)
+
+
 def binning_information(
     activations: Any,
     labels: Any,
@@ -165,8 +199,8 @@ def binning_information(
     a, y = check_activations(activations, labels)
     n = a.shape[-2]
     batch_shape = a.shape[:-2]
-    width = (high - low) / n_bins
-    codes = np.floor((a - low) / width)
+    codes = _bin_codes(a, low, high, n_bins)
+
     codes = np.clip(codes, 0, n_bins - 1).astype(np.int64)
     symbols = pack_rows(codes, int(n_bins)).reshape(-1, n)
     y_codes, n_y = label_codes(y)

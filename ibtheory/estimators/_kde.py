@@ -26,13 +26,12 @@ as "lower"; those are estimates, not bounds, for I(M;Y).)
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..numeric import check_units, to_units
+from ..numeric import check_positive, check_units, to_units
 from ._binning import check_activations, label_codes, plug_in_entropy_rows
 from ._mixture import check_mixture, pairwise_terms
 
@@ -105,14 +104,7 @@ def kde_information(
         ``"bits"`` (default) or ``"nats"``.
     """
     check_units(units)
-    try:
-        s2 = float(noise_variance)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"noise_variance must be a positive number, got {noise_variance!r}"
-        ) from None
-    if not (math.isfinite(s2) and s2 > 0):
-        raise ValueError(f"noise_variance must be a finite number > 0, got {noise_variance!r}")
+    s2 = check_positive(noise_variance, "noise_variance")
     a, y = check_activations(activations, labels)
     a = a.astype(np.float64)
     n, d = a.shape[-2], a.shape[-1]

@@ -97,6 +97,7 @@ def label_noise_model(
     (n_classes, n_classes), e.g. a classifier's normalised confusion matrix.
     Rows are clipped to [1e-7, 1 - 1e-7] (as in the code) and renormalised.
     """
+    n_classes = check_positive_int(n_classes, "n_classes")
     raw = np.asarray(labels)
     if raw.dtype.kind not in "iub" and not (
         raw.dtype.kind == "f" and np.all(np.isfinite(raw)) and np.all(raw == np.round(raw))

@@ -51,7 +51,13 @@ class ClassificationData:
 
 def one_hot(labels: Any, n_classes: int) -> np.ndarray:
     """(n, n_classes) float64 one-hot rows of integer labels in [0, n_classes)."""
-    lab = np.asarray(labels, dtype=np.int64)
+    n_classes = check_positive_int(n_classes, "n_classes")
+    raw = np.asarray(labels)
+    if raw.dtype.kind not in "iub" and not (
+        raw.dtype.kind == "f" and np.all(np.isfinite(raw)) and np.all(raw == np.round(raw))
+    ):  # a cast would turn 0.5 into 0 and NaN into INT64_MIN
+        raise ValueError(f"labels must be integer class indices, got {labels!r}")
+    lab = raw.astype(np.int64)
     if lab.ndim != 1 or (lab.size and (lab.min() < 0 or lab.max() >= n_classes)):
         raise ValueError(f"labels must be a 1-D array of integers in [0, {n_classes}), got {labels!r}")
     out = np.zeros((lab.size, n_classes))
@@ -214,4 +220,4 @@ def load_classification_data(name: str, n_train: int, n_test: int, *, seed: Any)
         return synthetic_data(n_train, n_test, seed=seed)
     if name.endswith(".npz"):
         return npz_data(name, n_train, n_test, seed=seed)
-    raise ValueError(f"unknown data {name!r}: use digits, twelve-bit, synthetic or a path to an .npz file")
+    raise ValueError(f"unknown data name {name!r}: use digits, twelve-bit, synthetic or a path to an .npz file")

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
-from ..numeric import as_generator, check_int, check_positive
+from ..numeric import as_generator, check_finite_array, check_int, check_positive
 
 
 def binary_symmetric_channel(flip: float, p_one: float = 0.5) -> np.ndarray:
@@ -20,6 +20,8 @@ def binary_symmetric_channel(flip: float, p_one: float = 0.5) -> np.ndarray:
     Its maximal correlation is |1 - 2 flip| for p_one = 1/2, so the IB's first critical beta is
     1 / (1 - 2 flip)^2 (theory.md 1.5).
     """
+    flip = check_positive(flip, "flip", allow_zero=True)
+    p_one = check_positive(p_one, "p_one")
     if not (0.0 <= flip <= 1.0) or not (0.0 < p_one < 1.0):
         raise ValueError(f"need 0 <= flip <= 1 and 0 < p_one < 1, got flip={flip!r}, p_one={p_one!r}")
     p_x = np.array([1.0 - p_one, p_one])
@@ -34,9 +36,15 @@ def random_joint(n_x: int, n_y: int, *, concentration: float = 1.0, seed: Any = 
     ``random_joint(5, 3, concentration=0.8, seed=s)``, s = 0..4 (same draws as
     ``default_rng(seed).dirichlet(c * ones(n_x n_y)).reshape(n_x, n_y)``).
     """
+    n_x, n_y = check_int(n_x, "n_x", minimum=1), check_int(n_y, "n_y", minimum=1)
     check_positive(concentration, "concentration")
     rng = as_generator(seed)
     p = rng.dirichlet(concentration * np.ones(n_x * n_y)).reshape(n_x, n_y)
+    if not np.all(p.sum(axis=1) > 0):  # small concentrations draw exact zeros (float64 underflow)
+        raise ValueError(
+            f"concentration={concentration!r} is too small for a {n_x} x {n_y} joint: the draw gave an x of zero "
+            "probability, which no solver accepts; use a larger concentration (e.g. >= 0.05) or another seed"
+        )
     return p / p.sum()
 
 
@@ -76,6 +84,11 @@ def exponential_family_data(n_x: int = 32, *, n_stats: int = 5, hidden: int = 16
     the convention p(y|x) = exp(-lambda(y).A(x))/Z(x)). The network's exact sizes in the code are
     not known here (hidden width is our choice).
     """
+    n_x = check_int(n_x, "n_x", minimum=1)
+    n_stats = check_int(n_stats, "n_stats", minimum=1)
+    hidden = check_int(hidden, "hidden", minimum=1)
+    alpha = float(check_finite_array(alpha, "alpha", ndim=0))
+    lam = float(check_finite_array(lam, "lam", ndim=0))
     rng = as_generator(seed)
     x = rng.normal(size=(n_x, 4))
     w1 = rng.normal(size=(4, hidden)) / 2.0
@@ -96,9 +109,11 @@ def discretised_gaussian_pair(n: int, rho: float, *, span: float = 6.0) -> np.nd
     (the discretisation of tests/gaussian/test_gaussian_discrete.py). As n grows the discrete IB curve
     approaches the Gaussian IB curve with beta_1 = 1/rho^2 (theory.md 2).
     """
+    n = check_int(n, "n (grid points)", minimum=2)
+    rho = float(check_finite_array(rho, "rho", ndim=0))
     if not (-1.0 < rho < 1.0):
         raise ValueError(f"rho must be in (-1, 1), got {rho!r}")
-    n = check_int(n, "n (grid points)", minimum=2)
+    span = check_positive(span, "span")
     grid = np.linspace(-span, span, n)
     log_px = -(grid**2) / 2
     p_x = np.exp(log_px - logsumexp(log_px))

@@ -61,9 +61,15 @@ def as_real_array(a: Any, name: str, *, dtype: Any = np.float64) -> np.ndarray:
     part); a tensor with ``requires_grad=True`` or on a GPU is detached and copied to the CPU;
     input that is not numeric raises ``ValueError`` naming ``name``.
     """
+    if a is None:
+        raise TypeError(f"{name} must be a real numeric array, got None")
     src = _source_array(a, name)
     if np.iscomplexobj(src):
         raise TypeError(_complex_message(name))
+    if src.dtype.kind in "USb":
+        # np.asarray("1.0", float) parses text and booleans become 0/1: neither is numeric data here
+        what = "boolean" if src.dtype.kind == "b" else "text"
+        raise TypeError(f"{name} must be a real numeric array, got {what} (dtype {src.dtype}); convert it explicitly, e.g. x.astype(float)")
     try:
         return np.asarray(src, dtype=dtype)
     except (TypeError, ValueError) as exc:
@@ -169,7 +175,12 @@ def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
     """Validate a finite scalar that must be > 0 (or >= 0 with ``allow_zero``); complex: ``TypeError``."""
     if np.iscomplexobj(value):
         raise TypeError(_complex_message(name))
-    v = float(value)
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number, got {value!r}") from None
     if not math.isfinite(v):
         raise ValueError(f"{name} must be finite, got {value!r}")
     if v < 0 or (v == 0 and not allow_zero):
@@ -206,7 +217,9 @@ def check_spd(matrix: Any, name: str) -> np.ndarray:
     """Validate a symmetric positive-definite matrix (or a batch of them, (..., n, n)).
 
     Symmetry is checked to a relative 1e-10 (round-off of a product like A A^T), positive
-    definiteness by the smallest eigenvalue, which the message reports.
+    definiteness by the smallest eigenvalue of the matrix scaled to unit diagonal (so blocks of
+    very different scales are judged by their correlations, not lost to round-off); the message
+    reports the smallest eigenvalue of the matrix itself.
     """
     arr = check_finite_array(matrix, name)
     if arr.ndim < 2 or arr.shape[-1] != arr.shape[-2]:
@@ -216,21 +229,41 @@ def check_spd(matrix: Any, name: str) -> np.ndarray:
         raise ValueError(
             f"{name} is not symmetric (max |S - S^T| = {np.max(np.abs(arr - np.swapaxes(arr, -1, -2)))!r})"
         )
+    if arr.shape[-1] == 0:
+        raise ValueError(f"{name} must hold at least one row and column, got shape {arr.shape}")
+    diag = np.diagonal(arr, axis1=-2, axis2=-1)
+    if np.all(diag > 0):
+        # positive definiteness is invariant under D^-1/2 A D^-1/2 (Sylvester), and the unit-diagonal
+        # matrix does not lose blocks of very different scales (1e-100 next to 1) to round-off
+        with np.errstate(over="ignore"):
+            d = 1.0 / np.sqrt(diag)
+            scaled = arr * d[..., :, None] * d[..., None, :]
+        if np.all(np.isfinite(scaled)) and float(np.min(np.linalg.eigvalsh(scaled))) > 0:
+            return arr
     eig_min = float(np.min(np.linalg.eigvalsh(arr)))
-    if eig_min <= 0:
-        raise ValueError(
-            f"{name} is not positive definite: its smallest eigenvalue is {eig_min!r}; "
-            "pass a full-rank covariance (add a small ridge if it is a sample estimate)"
-        )
-    return arr
+    raise ValueError(
+        f"{name} is not positive definite: its smallest eigenvalue is {eig_min!r}; "
+        "pass a full-rank covariance (add a small ridge if it is a sample estimate)"
+    )
 
 
-def as_generator(seed: Any) -> np.random.Generator:
-    """Return a ``numpy.random.Generator`` from an int seed or an existing generator (never global state)."""
+def as_generator(seed: Any, name: str = "seed") -> np.random.Generator:
+    """Return a ``numpy.random.Generator`` from an int seed or an existing generator (never global state).
+
+    Seeds are non-negative integers (or sequences of them, or a ``SeedSequence``); bools, floats and
+    anything else raise ``TypeError`` naming ``name``, negative integers ``ValueError``.
+    """
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None:
         raise ValueError(
-            "pass an explicit seed (int) or numpy.random.Generator; hidden global seeds are not used"
+            f"pass an explicit {name} (int) or numpy.random.Generator; hidden global seeds are not used"
         )
-    return np.random.default_rng(seed)
+    if isinstance(seed, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a non-negative int or a numpy.random.Generator, got {seed!r}")
+    try:
+        return np.random.default_rng(seed)
+    except TypeError:
+        raise TypeError(f"{name} must be a non-negative int or a numpy.random.Generator, got {seed!r}") from None
+    except ValueError:
+        raise ValueError(f"{name} must be a non-negative int or a numpy.random.Generator, got {seed!r}") from None

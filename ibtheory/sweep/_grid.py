@@ -79,8 +79,9 @@ class Grid:
         for s in self.seeds:
             if isinstance(s, np.integer):
                 s = int(s)
-            if isinstance(s, bool) or not isinstance(s, int):
-                raise SweepError(f"seeds must be integers, got {s!r}")
+            if isinstance(s, bool) or not isinstance(s, int) or s < 0:
+                # negative seeds would fail only inside each task (numpy seeds are >= 0)
+                raise SweepError(f"seeds must be non-negative integers, got {s!r}")
             seeds.append(s)
         if not seeds:
             raise SweepError("seeds is empty; give at least one seed")

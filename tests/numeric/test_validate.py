@@ -126,6 +126,8 @@ def test_max_learning_rate_scales_with_n_outputs() -> None:
     assert max_learning_rate(np.eye(3), n_outputs=2) == 2 * max_learning_rate(np.eye(3))
 
 
-def test_non_numeric_input_is_a_value_error_naming_the_argument() -> None:
-    with pytest.raises(ValueError, match="p_xy must be a real numeric array"):
-        check_finite_array([["a", "b"]], "p_xy")
+def test_text_input_is_a_type_error_naming_the_argument() -> None:
+    # text is a wrong type (issue 21: TypeError), also when NumPy could parse it ("1.0")
+    for text in ([["a", "b"]], "1.0"):
+        with pytest.raises(TypeError, match="p_xy must be a real numeric array"):
+            check_finite_array(text, "p_xy")
