@@ -42,6 +42,8 @@ _EXPORTS: dict[str, str] = {
     "FCKernels": "ntk",
     "ensemble_prediction": "ntk",
     "EnsemblePrediction": "ntk",
+    "gp_inference": "ntk",
+    "GPPosterior": "ntk",
     "ensemble_information": "ntk",
     "EnsembleInformation": "ntk",
     "finite_ensemble": "ntk",
@@ -81,10 +83,12 @@ if TYPE_CHECKING:
     from .ntk import EnsemblePrediction as EnsemblePrediction
     from .ntk import FCKernels as FCKernels
     from .ntk import FiniteEnsemble as FiniteEnsemble
+    from .ntk import GPPosterior as GPPosterior
     from .ntk import ensemble_information as ensemble_information
     from .ntk import ensemble_prediction as ensemble_prediction
     from .ntk import fc_kernels as fc_kernels
     from .ntk import finite_ensemble as finite_ensemble
+    from .ntk import gp_inference as gp_inference
     from .solvers import ExpFamDualIBSolution as ExpFamDualIBSolution
     from .solvers import IBCurve as IBCurve
     from .solvers import IBSolution as IBSolution

@@ -4,6 +4,8 @@
   networks (neural-tangents conventions), numpy or torch, in bounded-memory blocks.
 - :func:`ensemble_prediction`: the Gaussian output of the infinite ensemble trained by gradient
   flow, at any times (0 and inf included), with the kernels it used.
+- :func:`gp_inference`: the exact NNGP (Bayesian) or NTK (t = inf) posterior, Cholesky-based, with
+  the NNGP log marginal likelihood.
 - :func:`finite_ensemble` / :func:`empirical_kernels`: finite-width networks in torch, trained in
   parallel, and their empirical kernels.
 """
@@ -14,6 +16,9 @@ from ._finite import EmpiricalKernels as EmpiricalKernels
 from ._finite import FiniteEnsemble as FiniteEnsemble
 from ._finite import empirical_kernels as empirical_kernels
 from ._finite import finite_ensemble as finite_ensemble
+from ._gp import GP_KERNELS as GP_KERNELS
+from ._gp import GPPosterior as GPPosterior
+from ._gp import gp_inference as gp_inference
 from ._information import EnsembleInformation as EnsembleInformation
 from ._information import GeneralisationSignals as GeneralisationSignals
 from ._information import ensemble_information as ensemble_information
