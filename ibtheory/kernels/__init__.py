@@ -12,6 +12,11 @@ from ._build import build as build
 from ._build import group_specs as group_specs
 from ._build import render_group as render_group
 from ._expfam import expfam_step_outputs as expfam_step_outputs
+from ._functional import CACHE_ENV as CACHE_ENV
+from ._functional import FunctionalKernels as FunctionalKernels
+from ._functional import default_cache_dir as default_cache_dir
+from ._functional import functional_kernel_specs as functional_kernel_specs
+from ._functional import functional_kernels as functional_kernels
 from ._ib import LABEL_FLOOR as LABEL_FLOOR
 from ._ib import MASS_FLOOR as MASS_FLOOR
 from ._ntk import EIG_FLOOR as EIG_FLOOR
