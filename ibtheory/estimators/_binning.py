@@ -115,7 +115,8 @@ def plug_in_entropy_rows(codes: np.ndarray) -> np.ndarray:
     counts = np.diff(np.append(starts, b * n)).astype(np.float64)
     rows = starts // n
     c_log_c = np.bincount(rows, weights=counts * np.log(counts), minlength=b)
-    return math.log(n) - c_log_c / n
+    # >= 0 exactly; ln N - ln N of a one-symbol row can round to -2e-16, which would make H(Y) < 0
+    return np.maximum(math.log(n) - c_log_c / n, 0.0)
 
 
 def pack_rows(codes: np.ndarray, base: int) -> np.ndarray:
@@ -144,7 +145,7 @@ def _bin_codes(a: np.ndarray, low: float, high: float, n_bins: int) -> np.ndarra
     width = (high - low) / n_bins
     extent = max(abs(low), abs(high), float(np.max(np.abs(a), initial=0.0)))
     big = np.finfo(np.float64).max / 4
-    if math.isfinite(width) and width >= np.finfo(np.float64).tiny and extent < big and extent < big * width:
+    if math.isfinite(width) and width >= np.finfo(np.float64).tiny and extent < big and extent / big < width:
         return np.floor((a - low) / width)
     # power of two bringing the range to ~1: exact unless an entry under- or overflows, and
     # entries that do lie far outside [low, high] and land in an edge bin either way

@@ -14,12 +14,12 @@ from :func:`ibtheory.symbolic._mixture.mixture_information_derivation`) over chu
 peak memory is O(chunk x N), never O(N^2).
 
 Rounding. The squared distances use the matrix-product form ||a||^2 + ||b||^2 - 2 a.b (the
-derivation's "squared distance" step) after the means are centred (translation invariance), so
-their absolute error is about 1e-15 x max ||mu_i - mean||^2: coincident components then have
-D ~ 1e-15 x spread^2 / s instead of exactly 0, which matters only when spread^2 / s > ~1e12.
-The same rounding on the diagonal D_ii (always present, true value 0) moved every row sum: when
-its bound exceeds :data:`EXACT_DIAGONAL_ABOVE` the diagonal terms are evaluated exactly (at
-coincident means) and the other terms by leave-one-out blocks (``_chunk_terms``; issue 21).
+derivation's "squared distance" step) after the means are centred (translation invariance): one
+BLAS product per chunk, with an absolute error of about 1e-15 x max ||mu_i - mean||^2, i.e. of
+~1e-15 x spread^2 / s in each D_ij. When that bound exceeds :data:`DIRECT_DISTANCE_ABOVE` (far-apart
+clusters of close components, very narrow components; issue 21) the generated
+``mixture_pairwise_rows_direct`` sums squared differences instead, so each D_ij is exact to rounding
+(D_ii = 0 exactly) and the log-sum-exp of the log-kernels -D_ij keeps every bound a bound.
 """
 
 from __future__ import annotations
@@ -36,15 +36,11 @@ from ..numeric import check_finite_array, check_positive_int, check_units, to_un
 BLOCK_ELEMENTS = 2**20
 
 
-#: Above this bound (nats) on the rounding of a diagonal D_ii (~ eps max ||mu_i - mean||^2 / min s)
-#: the diagonal terms are made exact (``_chunk_terms``, issue 21); below it the plain row chunks
-#: are used, as fast as before and wrong by at most this much (e.g. N(0, I_10) means, s >= 0.2).
-EXACT_DIAGONAL_ABOVE = 1e-12
-
-#: Rows per chunk at most when the diagonal is made exact: each chunk's leave-one-out block (see ``_chunk_terms``) holds
-#: LOO_ROWS^2 x k means; 64 keeps it small (~1/N of the work for N >> 64) and the kernel calls
-#: (4 per chunk) large enough that their fixed cost does not show (measured: N = 4096, k = 12).
-LOO_ROWS = 64
+#: Above this bound (nats) on the rounding of the matrix-product distances (~ 16 eps max ||mu_i - mean||^2
+#: / min s) the pairwise terms use the generated direct-difference kernel (``mixture_pairwise_rows_direct``,
+#: issue 21); below it the matrix-product kernel, as fast as before and wrong by at most this much
+#: (e.g. N(0, I_10) means with s >= 0.2).
+DIRECT_DISTANCE_ABOVE = 1e-12
 
 
 class MixtureEntropyBounds(NamedTuple):
@@ -63,7 +59,7 @@ class PairwiseTerms(NamedTuple):
 
     As computed, NOT clipped: exactly 0 <= i_bd <= i_kl <= ln N (D_ii = 0, D >= 0 and
     D_BD <= D_KL / 2, the Renyi divergence of order 1/2 being at most KL), but round-off may cross
-    these ends by ~1e-15 (more for far-apart means, see the module note). :meth:`clipped` returns
+    these ends by ~1e-15 (the module note bounds the rounding). :meth:`clipped` returns
     the values moved back into those ranges, as the public bounds report them.
     """
 
@@ -112,42 +108,6 @@ def _check_chunk(chunk_size: Any) -> int | None:
     return None if chunk_size is None else check_positive_int(chunk_size, "chunk_size")
 
 
-def _chunk_terms(gen: Any, mu: np.ndarray, var: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-    """(log_mean_exp_kl, log_mean_exp_bd) (..., stop - start) of the rows start..stop-1, with the
-    diagonal terms j = i exact.
-
-    The squared distance ||a||^2 + ||b||^2 - 2 a.b of a component with itself is not 0 but
-    ~ eps ||a||^2, i.e. D_ii ~ eps ||a||^2 / s: far-apart or very narrow components (spread^2 / s
-    >~ 1e8) then move i_bd, i_kl off ln N by ~1e-8, up to a negative D_ii that swamps the sum
-    (issue 21). So each row's sum over j runs on the columns before and after the chunk, on the
-    chunk's other rows (a leave-one-out batch, chunk x (chunk - 1) pairs), and on the diagonal
-    term, evaluated by the same generated kernel at coincident (zero) means, combined by logaddexp.
-    """
-    n, k = mu.shape[-2], mu.shape[-1]
-    rows = slice(start, stop)
-    parts = [
-        gen.mixture_pairwise_rows(mu[..., rows, :], var[..., rows], mu[..., cols, :], var[..., cols], k, n)
-        for cols in (slice(0, start), slice(stop, n))
-        if cols.stop > cols.start
-    ]
-    q = stop - start
-    one_row = (*mu.shape[:-2], q, 1)
-    if q > 1:
-        j = np.arange(q - 1)[None, :]
-        others = j + (j >= np.arange(q)[:, None]) + start  # row i: the chunk's rows but i
-        loo = gen.mixture_pairwise_rows(
-            mu[..., rows, None, :], var[..., rows, None], mu[..., others, :], var[..., others], k, n
-        )
-        parts.append(type(loo)(*(term.reshape(one_row)[..., 0] for term in loo)))
-    zero = np.zeros((*one_row, k))
-    diag = gen.mixture_pairwise_rows(zero, var[..., rows, None], zero, var[..., rows, None], k, n)
-    lme_kl, lme_bd = (term.reshape(one_row)[..., 0] for term in diag)
-    for part in parts:
-        lme_kl = np.logaddexp(lme_kl, part.log_mean_exp_kl)
-        lme_bd = np.logaddexp(lme_bd, part.log_mean_exp_bd)
-    return lme_kl, lme_bd
-
-
 def pairwise_terms(means: np.ndarray, variances: np.ndarray, chunk_size: int | None = None) -> PairwiseTerms:
     """The unclipped averages of :class:`PairwiseTerms` for validated arrays (see :func:`check_mixture`).
 
@@ -158,23 +118,21 @@ def pairwise_terms(means: np.ndarray, variances: np.ndarray, chunk_size: int | N
 
     n, k = means.shape[-2], means.shape[-1]
     batch = int(np.prod(means.shape[:-2], dtype=np.int64))
-    chunk = chunk_size or max(1, BLOCK_ELEMENTS // max(1, n * batch))
-    centred = means - means.mean(axis=-2, keepdims=True)
-    # Rounding of the diagonal D_ii (module note; 16 eps as ibtheory.testing.pairwise_rounding).
-    diagonal_error = 16 * np.finfo(np.float64).eps * float(np.max(np.sum(centred**2, axis=-1))) / float(np.min(variances))
-    exact_diagonal = diagonal_error > EXACT_DIAGONAL_ABOVE
-    if exact_diagonal:  # leave-one-out blocks of chunk^2 x k means (see _chunk_terms)
-        chunk = max(1, min(chunk, LOO_ROWS, math.isqrt(BLOCK_ELEMENTS // max(1, k * batch))))
+    with np.errstate(over="ignore", invalid="ignore"):  # far-out means: the bound is inf, the direct path runs
+        centred = means - means.mean(axis=-2, keepdims=True)
+        # rounding of ||a||^2 + ||b||^2 - 2 a.b (module note; 16 eps as ibtheory.testing.pairwise_rounding)
+        rounding = 16 * np.finfo(np.float64).eps * float(np.max(np.sum(centred**2, axis=-1))) / float(np.min(variances))
+    direct = not rounding <= DIRECT_DISTANCE_ABOVE  # also when the bound is inf or NaN
+    per_row = n * batch * (k if direct else 1)  # the direct kernel holds (rows, N, k) differences
+    chunk = chunk_size or max(1, BLOCK_ELEMENTS // max(1, per_row))
+    kernel = gen.mixture_pairwise_rows_direct if direct else gen.mixture_pairwise_rows
+    mu = means if direct else centred  # differences need no centring (translation invariance is exact)
     sum_bd = np.zeros(means.shape[:-2])
     sum_kl = np.zeros(means.shape[:-2])
     for start in range(0, n, chunk):
         rows = slice(start, min(start + chunk, n))
-        if exact_diagonal:
-            lme_kl, lme_bd = _chunk_terms(gen, centred, variances, start, rows.stop)
-        else:
-            lme_kl, lme_bd = gen.mixture_pairwise_rows(
-                centred[..., rows, :], variances[..., rows], centred, variances, k, n
-            )
+        with np.errstate(over="ignore"):  # a squared difference beyond 1e308 is a D_ij = inf, exp(-D_ij) = 0
+            lme_kl, lme_bd = kernel(mu[..., rows, :], variances[..., rows], mu, variances, k, n)
         sum_kl = sum_kl + lme_kl.sum(axis=-1)
         sum_bd = sum_bd + lme_bd.sum(axis=-1)
     h = gen.isotropic_gaussian_entropy(variances, k).mean(axis=-1)

@@ -44,11 +44,15 @@ def _log_mean_exp(exponent: sp.Expr) -> sp.Expr:
     return sp.log(sp.Sum(sp.exp(exponent), (m.col, 0, m.n_cols - 1))) - sp.log(m.n_components)
 
 
-def pairwise_row_outputs() -> dict[str, sp.Expr]:
+def pairwise_row_outputs(direct: bool = False) -> dict[str, sp.Expr]:
     """Per-row terms of the pairwise estimators: log (1/N) sum_j exp(-D(p_i||p_j)) for D = KL and
-    D = Bhattacharyya (theory.md 4.3 b), at index level over (i, j, d)."""
+    D = Bhattacharyya (theory.md 4.3 b), at index level over (i, j, d); ``direct`` takes the squared
+    distance as the sum of squared differences (the derivation's ``sq_dist_direct``, no cancellation)
+    instead of the expanded matrix-product form."""
     res = mixture_information_derivation().results
     sub = _pairwise_subs(m.means_row)
+    if direct:
+        sub[m.sq_dist] = sp.sympify(res["sq_dist_direct"])
     kl = sp.sympify(res["kl"]).subs(sub)
     bd = sp.sympify(res["bhattacharyya"]).subs(sub)
     return {"log_mean_exp_kl": _log_mean_exp(-kl), "log_mean_exp_bd": _log_mean_exp(-bd)}
@@ -83,6 +87,19 @@ def kernel_specs() -> list[KernelSpec]:
                 "and log (1/N) sum_j exp(-D_B(p_i, p_j)), N = n_components. means_row (..., n_i, k), "
                 "var_row (..., n_i) are a chunk of rows; means_col (..., n_j, k), var_col (..., n_j) all "
                 "components; dim = k. Memory O(n_i n_j)."
+            ),
+            reference=_REF,
+            axes=m.PAIRWISE_AXES,
+        ),
+        kernel(
+            "mixture_pairwise_rows_direct",
+            [m.means_row, m.var_row, m.means_col, m.var_col, m.dim, m.n_components],
+            pairwise_row_outputs(direct=True),
+            doc=(
+                "mixture_pairwise_rows with the squared distances summed from differences, sum_d "
+                "(mu_id - mu_jd)^2: exact to rounding of each D_ij however far the components lie from "
+                "the origin relative to their widths (the matrix-product form is not). Same arguments and "
+                "outputs; memory O(n_i n_j k)."
             ),
             reference=_REF,
             axes=m.PAIRWISE_AXES,

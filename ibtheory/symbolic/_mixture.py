@@ -146,6 +146,13 @@ def squared_distance_expanded(a: sp.IndexedBase = means_row, b: sp.IndexedBase =
     )
 
 
+def squared_distance_direct(a: sp.IndexedBase = means_row, b: sp.IndexedBase = means_col) -> sp.Expr:
+    """||a_i - b_j||^2 = sum_d (a_id - b_jd)^2 [definition]: a sum of non-negative terms, so no
+    cancellation (the expanded form loses ~eps (||a||^2 + ||b||^2) to rounding, which decides D_ij for
+    near components far from the origin relative to their width); costs an (i, j, d) temporary."""
+    return sp.Sum((a[row, coord] - b[col, coord]) ** 2, (coord, 0, n_dim - 1))
+
+
 def pairwise_entropy_estimator() -> sp.Expr:
     """H_D = (1/N) sum_i h_i - (1/N) sum_i ln (1/N) sum_j exp(-D_ij) (Kolchinsky & Tracey, equal weights)."""
     inner = sp.log(sp.Sum(sp.exp(-dist[i_idx, j_idx]), (j_idx, 0, n_comp - 1)) / n_comp)
@@ -288,6 +295,7 @@ def mixture_information_derivation() -> Derivation:
             "bhattacharyya": bd,
             "log_density": log_density_isotropic(),
             "sq_dist": squared_distance_expanded(),
+            "sq_dist_direct": squared_distance_direct(),
             "pairwise_entropy": pairwise_entropy_estimator(),
             "pairwise_information": pairwise_information_estimator(),
             "infonce_lower": nce_lo,

@@ -332,16 +332,16 @@ PATHS_RTOL = 1e-12
 
 
 @pytest.mark.parametrize("chunk_size", [None, 1, 5, 64])
-def test_exact_diagonal_path_matches_plain_path_on_well_conditioned_batches(monkeypatch, chunk_size):
-    """Forcing the exact-diagonal evaluation (leave-one-out blocks, batch axes, ragged last chunk)
-    where the plain one is accurate (spread^2 / s ~ 10) gives the same terms."""
+def test_direct_distance_path_matches_plain_path_on_well_conditioned_batches(monkeypatch, chunk_size):
+    """Forcing the direct-difference kernel (batch axes, ragged last chunk) where the matrix-product
+    one is accurate (spread^2 / s ~ 10) gives the same terms."""
     from ibtheory.estimators import _mixture
 
     rng = np.random.default_rng(23)
     means = rng.normal(size=(2, 3, 71, 4))
     var = rng.uniform(0.3, 1.5, size=(2, 3, 71))
     plain = pairwise_terms(means, var, chunk_size)
-    monkeypatch.setattr(_mixture, "EXACT_DIAGONAL_ABOVE", -1.0)
+    monkeypatch.setattr(_mixture, "DIRECT_DISTANCE_ABOVE", -1.0)
     exact = pairwise_terms(means, var, chunk_size)
     for name in ("h_components", "i_bd", "i_kl"):
         np.testing.assert_allclose(getattr(exact, name), getattr(plain, name), rtol=PATHS_RTOL, atol=0)
