@@ -82,6 +82,8 @@ def _candidates() -> list[type]:
 @functools.cache
 def supported_functions(backend: str) -> tuple[str, ...]:
     """Names of the SymPy functions that print into working ``backend`` code (probed once)."""
+    if backend not in PRINTERS:
+        raise ValueError(f"backend must be one of {tuple(PRINTERS)}, got {backend!r}")
     x, y = sp.symbols("x y", real=True)
     printer: Any = PRINTERS[backend]()
     names = []

@@ -49,6 +49,11 @@ class InformationPlane:
     raw: dict[str, np.ndarray] | None = None
 
 
+def _check_run(run: Any) -> None:
+    if not isinstance(run, TrainingRun):
+        raise TypeError(f"run must be a TrainingRun (from ibtheory.infoplane.train_networks), got {type(run).__name__}")
+
+
 def observed_ranges(run: TrainingRun) -> list[tuple[float, float]]:
     """Per layer, (min, max) of its activations over all recorded epochs and networks.
 
@@ -56,6 +61,7 @@ def observed_ranges(run: TrainingRun) -> list[tuple[float, float]]:
     all epochs and networks, keeps the bin width of a layer fixed over training, as the fixed bin
     width of ibsgd (Saxe et al. 2018; 0.07 for the 12-bit task, theory 5.4) does.
     """
+    _check_run(run)
     out = []
     for a in run.activations:
         lo, hi = float(a.min()), float(a.max())
@@ -87,6 +93,7 @@ def information_plane(
         own observed range (:func:`observed_ranges`; the softmax layer always uses (0, 1)).
     units: ``"bits"`` (default) or ``"nats"``.
     """
+    _check_run(run)
     n_layers = len(run.activations)
     if estimator == "binning":
         if n_bins is None or value_range is None:

@@ -32,6 +32,7 @@ def _fmt(value: Any) -> str:
 
 def write_report(out_dir: Path, title: str, sections: list[Section], meta: dict[str, Any]) -> tuple[Path, Path]:
     """Write ``report.md`` and ``report.html`` (figures embedded by relative links) into ``out_dir``."""
+    out_dir = Path(out_dir)
     md = [f"# {title}", ""]
     md += [f"- **{k}**: {_fmt(v)}" for k, v in meta.items()]
     md.append("")

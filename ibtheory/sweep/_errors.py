@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 
-class SweepError(RuntimeError):
-    """A sweep cannot start or continue (bad grid, foreign ``out`` folder, results not writable)."""
+class SweepError(ValueError, RuntimeError):
+    """A sweep cannot start or continue (bad grid, foreign ``out`` folder, results not writable).
+
+    A ``ValueError`` (bad input is refused as one everywhere in ibtheory, issue 21) and, as before, a
+    ``RuntimeError``, so existing handlers of either still catch it.
+    """
 
 
 class SweepDependencyError(ImportError):
