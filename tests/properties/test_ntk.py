@@ -129,7 +129,7 @@ def test_fc_kernels_refuse_malformed_inputs(arg: str, kind: str) -> None:
 
 @pytest.mark.parametrize(
     ("arg", "value"),
-    [("depth", -1), ("depth", 1.5), ("depth", True), ("activation", "tanh"), ("w_std", -1.0), ("w_std", np.nan),
+    [("depth", -1), ("depth", 1.5), ("depth", True), ("activation", "no-such-activation"), ("w_std", -1.0), ("w_std", np.nan),
      ("b_std", -0.1), ("b_std", np.inf), ("b_std", 1j), ("backend", "jax"), ("block_size", 0), ("threads", 0)],
 )
 def test_fc_kernels_refuse_bad_options(arg: str, value: object) -> None:
