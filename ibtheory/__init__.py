@@ -33,6 +33,11 @@ _EXPORTS: dict[str, str] = {
     "ExpFamDualIBSolution": "solvers",
     "critical_betas": "solvers",
     "trivial_critical_betas": "solvers",
+    "gib_curve": "solvers",
+    "dib_curve": "solvers",
+    "IBFamilyCurve": "solvers",
+    "rd_curve": "solvers",
+    "RDCurve": "solvers",
     # --- Gaussian IB / dualIB (ibtheory.gaussian) ---
     "gaussian_ib": "gaussian",
     "gaussian_dual_ib": "gaussian",
@@ -91,9 +96,14 @@ if TYPE_CHECKING:
     from .ntk import gp_inference as gp_inference
     from .solvers import ExpFamDualIBSolution as ExpFamDualIBSolution
     from .solvers import IBCurve as IBCurve
+    from .solvers import IBFamilyCurve as IBFamilyCurve
     from .solvers import IBSolution as IBSolution
+    from .solvers import RDCurve as RDCurve
     from .solvers import critical_betas as critical_betas
+    from .solvers import dib_curve as dib_curve
+    from .solvers import gib_curve as gib_curve
     from .solvers import ib_curve as ib_curve
+    from .solvers import rd_curve as rd_curve
     from .solvers import solve_dual_ib as solve_dual_ib
     from .solvers import solve_dual_ib_expfam as solve_dual_ib_expfam
     from .solvers import solve_ib as solve_ib

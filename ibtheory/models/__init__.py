@@ -15,5 +15,10 @@ from ._problems import exponential_family_data as exponential_family_data
 from ._problems import genib_toy as genib_toy
 from ._problems import random_joint as random_joint
 from ._problems import twelve_bit_joint as twelve_bit_joint
+from ._samples import SampleInformation as SampleInformation
+from ._samples import SampleJoint as SampleJoint
+from ._samples import joint_from_samples as joint_from_samples
+from ._samples import joint_from_time_series as joint_from_time_series
+from ._samples import mutual_information_from_samples as mutual_information_from_samples
 from ._twelve_bit import twelve_bit_split as twelve_bit_split
 from ._twelve_bit import twelve_bit_task as twelve_bit_task

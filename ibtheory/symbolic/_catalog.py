@@ -14,6 +14,7 @@ from ._gaussian import gaussian_dual_ib_derivation, gaussian_ib_derivation
 from ._ib import dual_ib_derivation, dual_ib_expfam_derivation, ib_derivation
 from ._mixture import mixture_information_derivation
 from ._ntk import ntk_derivation
+from ._rate_distortion import rate_distortion_derivation
 from ._ntk_angles import ntk_angle_derivation
 
 DERIVATIONS: dict[str, Callable[[], Derivation]] = {
@@ -25,6 +26,7 @@ DERIVATIONS: dict[str, Callable[[], Derivation]] = {
     "ntk": ntk_derivation,
     "ntk-angles": ntk_angle_derivation,
     "ensemble-information": mixture_information_derivation,
+    "rate-distortion": rate_distortion_derivation,
     "gib": gib_derivation,
     "dib": dib_derivation,
     "squared-ib": squared_ib_derivation,
