@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import keyword
 import textwrap
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -117,6 +118,13 @@ def check_identifier(value: object, what: str) -> str:
         raise TypeError(f"{what} must be a str, got {type(value).__name__}")
     if not value.isidentifier() or keyword.iskeyword(value):
         raise ValueError(f"{what} {value!r} is not a Python identifier (letters, digits, _; not a keyword)")
+    if unicodedata.normalize("NFKC", value) != value:
+        # Python's parser renames identifiers to their NFKC form ('µ' -> 'μ'), so the generated
+        # function would not be found under this name (issue 21 property hunt: KeyError)
+        raise ValueError(
+            f"{what} {value!r} is not in Unicode NFKC form; Python would read it as "
+            f"{unicodedata.normalize('NFKC', value)!r}: use that spelling"
+        )
     return value
 
 
