@@ -6,7 +6,7 @@ E[I_plugin] - I = (|X| - 1)(|Y| - 1) / (2N) nats for the occupied alphabets (Mil
 Treves 1996, eq. for the bias of the entropy estimator H_plugin = H - (m - 1)/(2N)), so the top of
 an IB curve computed from a small sample overstates the information. :func:`mutual_information_from_samples`
 reports the plug-in value, the Miller-Madow corrected one (each entropy plus (m - 1)/(2N), m its
-occupied cells) and a seeded bootstrap percentile interval of the plug-in value.
+occupied cells) and a seeded basic bootstrap interval.
 """
 
 from __future__ import annotations
@@ -137,9 +137,10 @@ class SampleInformation:
         H_MM(X) + H_MM(Y) - H_MM(X,Y), H_MM = H_plugin + (m - 1)/(2N) with m the occupied cells
         (may be negative for independent variables); bias: plugin - miller_madow = the first-order
         bias ((m_x - 1) + (m_y - 1) - (m_xy - 1))/(2N) in ``units``.
-    interval: (2,) bootstrap percentile interval of the plug-in value at level ``level`` from
-        ``n_bootstrap`` resamples of the pairs (seeded; a statement about sampling variability of the
-        plug-in estimator, which includes its bias).
+    interval: (2,) basic bootstrap interval (2 I_plugin - q_hi, 2 I_plugin - q_lo) of I(X;Y) at level
+        ``level``, q the quantiles of the plug-in value over ``n_bootstrap`` resamples of the pairs
+        (seeded; Davison & Hinkley 1997, eq. 5.6): the resamples' shift of the plug-in value
+        estimates its bias and is reflected.
     n_samples: N; units: ``"nats"`` or ``"bits"``.
     """
 
@@ -184,7 +185,10 @@ def mutual_information_from_samples(x: Any, y: Any, *, n_bootstrap: int = 200, l
     boot = rng.multinomial(n, flat, size=n_bootstrap).reshape(n_bootstrap, *counts.shape).astype(np.float64)
     values = _plugin_information(boot)
     tail = (1 - float(level)) / 2
-    interval = np.quantile(values, [tail, 1 - tail])
+    lo, hi = np.quantile(values, [tail, 1 - tail])
+    # basic (reverse-percentile) interval: the bootstrap's own shift of the plug-in value, which is
+    # large when many cells are rare, is reflected instead of being carried into the interval
+    interval = np.array([2 * plugin - hi, 2 * plugin - lo])
     return SampleInformation(
         plugin=float(to_units(plugin, units)), miller_madow=float(to_units(plugin + correction, units)),
         bias=float(to_units(-correction, units)), interval=to_units(interval, units), level=float(level),

@@ -278,14 +278,16 @@ def _heuristic(search: _Search, betas: np.ndarray, n_restarts: int, rng: np.rand
         return out
 
     q = np.minimum(np.arange(n_x), search.capacity - 1)
+    sizes = np.ones(n_b, dtype=np.int64)
     for k in range(n_b - 1, -1, -1):  # reverse: from one cluster per x, downwards
         q = descend(q, k)
+        sizes[k] = int(q.max()) + 1
     q = np.zeros(n_x, dtype=np.int64)
     for k in range(n_b):  # forward: from one cluster, upwards (moves to a new cluster split)
         q = descend(q, k)
-    if n_restarts:
+    if n_restarts:  # random partitions into as many clusters as the reverse sweep found there (+1)
         for k in np.unique(np.round(np.linspace(0, n_b - 1, min(n_b, n_restarts))).astype(int)).tolist():
-            descend(rng.integers(0, min(search.capacity, n_x), size=n_x), k)
+            descend(rng.integers(0, min(search.capacity, int(sizes[k]) + 1), size=n_x), k)
     # every beta from the best partition found for it and from its grid neighbours' choices (a
     # first-order transition hides a branch from the sweeps), while that finds new partitions;
     # then kicks, and again while they find better partitions

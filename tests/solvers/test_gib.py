@@ -111,3 +111,17 @@ def test_numpy_and_torch_give_the_same_curve() -> None:
 def test_bad_alpha_raises_value_error_naming_alpha(alpha: object) -> None:
     with pytest.raises(ValueError, match="alpha"):
         gib_curve(random_joint(4, 2, seed=0), [1.0], alpha=alpha)
+
+
+def test_family_dispatch_routes_and_rejects_a_stray_alpha() -> None:
+    from ibtheory.solvers._family_dispatch import check_alpha_for, family_curve
+
+    p_xy = random_joint(5, 2, seed=0)
+    assert family_curve(p_xy, [1.0, 3.0], method="dib").method == "dib"
+    assert family_curve(p_xy, [1.0, 3.0], method="gib", alpha=0.5, locate_transitions=False).alpha == 0.5
+    for method in ("dib", "ib", "dualib"):
+        with pytest.raises(ValueError, match="alpha"):
+            check_alpha_for(method, 0.5)
+    check_alpha_for("ib", None)
+    with pytest.raises(ValueError, match="alpha"):
+        family_curve(p_xy, [1.0], method="gib")
