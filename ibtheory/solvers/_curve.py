@@ -28,9 +28,9 @@ Algorithm of the default ``effort="optimum"`` (all updates are the generated ker
    ``IBCurve.transitions`` bisects each such gap in log beta to ``transition_rtol`` on first access
    (both branches continued into the gap and compared), never inside ``ib_curve``.
 
-``effort="fast"`` runs steps 2 and 1 alone, each beta stopped at embo-like tolerances (FAST_TOL,
-FAST_OBJ_TOL, FAST_MAX_ITER), keeps the better sweep per beta, then the same envelope check once (a
-point above another beta's line is re-solved from it with the loose rule). It is a good curve, not a certified optimum
+``effort="fast"`` runs step 2 alone, each beta stopped at embo-like tolerances (FAST_TOL,
+FAST_OBJ_TOL, FAST_MAX_ITER), then the same envelope check once (a point above another beta's line
+is re-solved from it with the loose rule). It is a good curve, not a certified optimum
 (benchmarks/bench_ib.py compares both efforts with embo).
 """
 
@@ -115,9 +115,6 @@ TRANSITION_RTOL = 1e-3
 FAST_TOL = 1e-3
 FAST_OBJ_TOL = 1e-3
 FAST_MAX_ITER = 30
-#: effort="fast" runs its forward sweep on every this-many-th beta: 1 (every beta); with 2 or 4 the
-#: sparse 64x8 benchmark joint kept the worse branch at one beta (2.4e-3 nats above embo).
-FAST_FORWARD_STRIDE = 1
 EFFORTS = ("optimum", "fast")
 
 
@@ -340,8 +337,8 @@ def ib_curve(
     ``device=`` runs the kernels in torch (float64). Information in nats (``units="bits"`` on request).
 
     ``effort="optimum"`` (default) runs the whole pipeline of the module docstring, made to find the
-    optimum at every beta; ``effort="fast"`` runs the two annealing sweeps alone (the forward one
-    unless ``forward=False``) with loose per-beta stopping (FAST_TOL, FAST_OBJ_TOL, FAST_MAX_ITER;
+    optimum at every beta; ``effort="fast"`` runs the reverse annealing sweep alone with loose
+    per-beta stopping (FAST_TOL, FAST_OBJ_TOL, FAST_MAX_ITER;
     ``tol`` and ``max_iter`` then do not apply, and ``converged`` reports residual <= FAST_TOL).
     Both report ``optimality`` (the gap of each point to the lower envelope of every encoder found).
 
@@ -370,7 +367,7 @@ def ib_curve(
     # the reverse sweep starts from one cluster per x when the capacity allows, else at random
     q_rev = _near_identity(p_x.size, capacity) if capacity >= p_x.size else rng.dirichlet(np.ones(capacity), size=p_x.size)
     if opts.effort == "fast":
-        runs, pool, repaired, starts = _fast(ann, betas_sorted, q_rev, forward=opts.forward)
+        runs, pool, repaired, starts = _fast(ann, betas_sorted, q_rev)
         return _finish(ann, runs, pool, repaired, starts, betas_sorted, FAST_TOL, FAST_OBJ_TOL, opts)
     runs, pool, repaired, starts = _optimum(ann, betas_sorted, q_rev, opts)
     return _finish(ann, runs, pool, repaired, starts, betas_sorted, opts.tol, AGREE_RTOL, opts)
@@ -561,25 +558,20 @@ def _lines_of_encoder(ann: _Annealer, q: np.ndarray, pool: Lines) -> None:
 
 
 def _fast(ann: _Annealer, betas_sorted: np.ndarray, q_rev: np.ndarray,
-          forward: bool = True) -> tuple[list[_Run], Lines, np.ndarray, Starts]:
-    """effort="fast": the reverse and (with ``forward``) forward sweeps at loose tolerances, the lower
-    per beta, then one envelope check: a point above another solution's line is re-solved from that
-    encoder with the same loose stopping rule."""
+          forward: bool = False) -> tuple[list[_Run], Lines, np.ndarray, Starts]:
+    """effort="fast": the reverse sweep at loose tolerances, then one envelope check: a point above
+    another beta's line is re-solved from that encoder with the same loose stopping rule.
+    ``forward`` is not used (callers pass ``opts.forward``; the fast effort has no forward sweep).
+
+    A loose forward sweep as well (tried for issue 23) kept the fast curve at or below embo's on
+    every beta of the 64x8 benchmark family, where the reverse sweep alone is above it at one beta
+    of 480 (the 75%-zero joint at beta 9.7, by 2.4e-3 nats: it stays on a 51-cluster branch where
+    the optimum has 41), but it cost 2x at 64x8 and 20x at 512x16 (splitting every cluster at
+    every beta); the default effort finds that branch."""
     runs = _sweep(ann, betas_sorted, q_rev, down=True, split=False)
     pool = Lines()
     _lines_of(runs, pool)
     starts: Starts = [[r.objective] for r in runs]
-    # the forward sweep (loose split annealing from one cluster, upwards): the reverse sweep from one
-    # cluster per x can stay on a branch with too many clusters at intermediate betas (on the 64x8
-    # benchmark family it lost to embo by 2.4e-3 nats at one beta of the sparse joint); its lines
-    # join the pool, so the envelope check below can re-seed any beta from them
-    sub = np.arange(0, betas_sorted.size if forward else 0, FAST_FORWARD_STRIDE)
-    fwd = _sweep(ann, betas_sorted[sub], np.ones((ann.p_x.size, 1)), down=False, split=True) if sub.size else []
-    for i, r in zip(sub, fwd, strict=True):
-        pool.add(r.encoder, float(r.point.i_xt), float(r.point.slope))
-        starts[i].append(r.objective)
-        if r.objective < runs[i].objective:
-            runs[i] = r
 
     def loose(betas: np.ndarray, seeds: list[np.ndarray]) -> list[_Run]:
         return ann.run([(q, float(b)) for q, b in zip(seeds, betas, strict=True)], FAST_TOL, FAST_MAX_ITER, FAST_OBJ_TOL)
