@@ -17,10 +17,13 @@ from ..codegen import KernelSpec, kernel
 from ..symbolic import (
     ACTIVATIONS,
     ANGLE_ACTIVATIONS,
+    NAMED_ACTIVATIONS,
+    dual_activation,
     ntk_angle_derivation,
     ntk_derivation,
     one_minus_corr,
     one_plus_corr,
+    u_act,
 )
 from ..symbolic.symbols import b_std, nngp, ntk, ntk_eig, tau, var1, var2, w_std
 
@@ -34,6 +37,7 @@ _REC_REF = (
     "stable angle forms derived here (ibtheory.symbolic.ntk_derivation)"
 )
 _ANG_REF = "ibtheory.symbolic.ntk_angle_derivation (derived here; Kahan 2006 section 12 for the input angle)"
+_ACT_REF = "ibtheory.symbolic.dual_activation (derived; sources in its module docstring; theory.md 7.3, 11.4)"
 _DYN_REF = (
     "Lee et al. 2019 gradient-flow solution with the neural-tangents normalisation tau = eta t/(n k) "
     "(theory.md 4.1, 7.4), in the NTK eigenbasis (derived here)"
@@ -101,6 +105,47 @@ def kernel_specs() -> list[KernelSpec]:
                     "Theta(x, x); returns (nngp', ntk'). Elementwise; any shape."
                 ),
                 reference=_REC_REF,
+            )
+        )
+    # Every other named activation (ibtheory.symbolic.dual_activation): closed-form steps where the
+    # dual was derived, and phi / phi' for all (finite networks; the quadrature of the others).
+    for a in NAMED_ACTIVATIONS:
+        dual = dual_activation(a)
+        if a not in ACTIVATIONS and dual["e"] is not None:
+            pair = {"nngp": w_std**2 * dual["e"] + b_std**2}
+            pair["ntk"] = pair["nngp"] + w_std**2 * dual["edot"] * ntk
+            diag = {"nngp": w_std**2 * dual["e_diag"] + b_std**2}
+            diag["ntk"] = diag["nngp"] + w_std**2 * dual["edot_diag"] * ntk
+            specs.append(
+                kernel(
+                    f"{a}_dense_step",
+                    [nngp, ntk, var1, var2, w_std, b_std],
+                    pair,
+                    doc=(
+                        f"One {a} + Dense step for pairs ({dual['method']} dual, ibtheory.symbolic.dual_activation): "
+                        "inputs nngp, ntk, var1 = Sigma(x, x), var2 = Sigma(x', x'); returns (nngp', ntk'). Elementwise."
+                    ),
+                    reference=_ACT_REF,
+                    # printed plainly (no broadcast=): codegen's in-place printer picked its scratch
+                    # buffers in a hash-seed-dependent order for the gelu step (stale --check)
+                )
+            )
+            specs.append(
+                kernel(
+                    f"{a}_dense_step_diag",
+                    [nngp, ntk, w_std, b_std],
+                    diag,
+                    doc=f"One {a} + Dense step for the diagonal entries x = x' (nngp = Sigma(x, x)). Elementwise.",
+                    reference=_ACT_REF,
+                )
+            )
+        specs.append(
+            kernel(
+                f"{a}_phi",
+                [u_act],
+                {"phi": dual["phi"], "dphi": dual["dphi"]},
+                doc=f"The {a} activation and its derivative at u_act (elementwise; torch: differentiable).",
+                reference=_ACT_REF,
             )
         )
     # Angle-carrying forms (ntk_angle_derivation): exact for near-coincident and antipodal pairs and

@@ -131,7 +131,14 @@ def _init_params(torch: Any, gen: Any, m: int, sizes: list[int], dtype: Any) -> 
 
 
 def _phi(torch: Any, activation: str):
-    return torch.relu if activation == "relu" else torch.erf
+    """The activation as a differentiable torch function: torch's own for relu / erf, else the
+    generated ``<activation>_phi`` kernel (the same phi whose dual the analytic kernels use)."""
+    if activation in ("relu", "erf"):
+        return torch.relu if activation == "relu" else torch.erf
+    from .._generated import ntk_torch
+
+    fn = getattr(ntk_torch, f"{activation}_phi")
+    return lambda z: fn(z).phi
 
 
 def _forward(torch: Any, params: list, x: Any, activation: str, w: float, b: float, keep: bool = False):

@@ -25,6 +25,7 @@ are O(eps) of sqrt(K(x, x) K(x', x')) (angles below the rounding of x/|x|), with
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 import os
 import threading
@@ -49,7 +50,20 @@ from ..numeric import (
 
 #: The activations with generated layer kernels (``<activation>_dense_step``), in the order the
 #: symbolic layer lists them; read from the generated module so that SymPy is not imported.
-ACTIVATIONS = tuple(name.removesuffix("_dense_step") for name in vars(ntk_numpy) if name.endswith("_dense_step"))
+CLOSED_FORM_ACTIVATIONS = tuple(name.removesuffix("_dense_step") for name in vars(ntk_numpy) if name.endswith("_dense_step"))
+#: Named activations without a closed-form dual: E and Edot by Gauss-Hermite quadrature of the
+#: generated phi and phi' (``<activation>_phi``), as neural-tangents' ElementwiseNumerical.
+QUADRATURE_ACTIVATIONS = tuple(
+    name.removesuffix("_phi") for name in vars(ntk_numpy)
+    if name.endswith("_phi") and name.removesuffix("_phi") not in CLOSED_FORM_ACTIVATIONS
+)
+#: Every named activation (ibtheory.symbolic.NAMED_ACTIVATIONS): closed forms, then quadrature.
+ACTIVATIONS = CLOSED_FORM_ACTIVATIONS + QUADRATURE_ACTIVATIONS
+#: Activations whose near-coincident / antipodal pairs are tracked by the angle-carrying kernels.
+ANGLE_TRACKED = ("relu", "erf")
+#: Default Gauss-Hermite nodes per axis for the quadrature activations (neural-tangents'
+#: ElementwiseNumerical default is 25; the error it leaves is measured in tests/ntk/test_activations.py).
+QUADRATURE_DEGREE = 25
 
 #: Default block edge: (256, 256) float64 blocks keep a layer step's scratch arrays (3 per thread,
 #: reused across blocks) in cache, and most blocks off the diagonal, where only one of each
@@ -181,10 +195,71 @@ def check_depth(depth: Any) -> int:
     return check_int(depth, "depth", minimum=0)
 
 
-def _diag_recursion(gen: Any, sq_norms: Any, depth: int, activation: str, w: float, b: float) -> list[Any]:
+class _Pair(tuple):
+    """(nngp, ntk) with the field names of the generated results."""
+
+    @property
+    def nngp(self) -> Any:
+        return self[0]
+
+    @property
+    def ntk(self) -> Any:
+        return self[1]
+
+
+def _quadrature_steps(be: ArrayBackend, gen: Any, activation: str, deg: int) -> tuple[Callable, Callable]:
+    """(pair step, diagonal step) of ``activation`` by Gauss-Hermite quadrature of its generated phi, phi'.
+
+    With z ~ N(0, I_2) and L the Cholesky factor of [[var1, nngp], [nngp, var2]]:
+    E[f(u) g(v)] = (1/pi) sum_ij w_i w_j f(sqrt2 L11 x_i) g(sqrt2 (L21 x_i + L22 x_j)) (weight exp(-x^2)).
+    The inner sum runs over a (rows, cols, deg) array per outer node, so memory is deg times a block.
+    """
+    xp = be.xp
+    nodes, weights = np.polynomial.hermite.hermgauss(deg)
+    fn = getattr(gen, f"{activation}_phi")
+    r2 = math.sqrt(2.0)
+    x_in = be.asarray(nodes)
+    w_in = be.asarray(weights)
+
+    def step(nngp: Any, ntk: Any, var1: Any, var2: Any, w: float, b: float, work: Any = None) -> _Pair:
+        l11 = xp.sqrt(var1)  # (n1, 1)
+        safe = xp.where(l11 > 0, l11, xp.ones_like(l11))
+        l21 = xp.where(l11 > 0, nngp / safe, xp.zeros_like(nngp))
+        l22 = xp.sqrt(xp.clip(var2 - l21 * l21, 0, None) if not be.is_torch else xp.clamp(var2 - l21 * l21, min=0))
+        e = xp.zeros_like(nngp)
+        edot = xp.zeros_like(nngp)
+        for xi, wi in zip(nodes, weights, strict=True):
+            outer = fn(r2 * l11 * float(xi))  # (n1, 1)
+            inner = fn(r2 * (l21[..., None] * float(xi) + l22[..., None] * x_in))  # (n1, n2, deg)
+            e = e + float(wi) * outer.phi * (inner.phi * w_in).sum(-1)
+            edot = edot + float(wi) * outer.dphi * (inner.dphi * w_in).sum(-1)
+        nngp_next = w * w * e / math.pi + b * b
+        return _Pair((nngp_next, nngp_next + w * w * edot / math.pi * ntk))
+
+    def diag(nngp: Any, ntk: Any, w: float, b: float) -> _Pair:
+        vals = fn(r2 * xp.sqrt(nngp)[..., None] * x_in)
+        e = (vals.phi**2 * w_in).sum(-1) / math.sqrt(math.pi)
+        edot = (vals.dphi**2 * w_in).sum(-1) / math.sqrt(math.pi)
+        nngp_next = w * w * e + b * b
+        return _Pair((nngp_next, nngp_next + w * w * edot * ntk))
+
+    return step, diag
+
+
+def _steps(be: ArrayBackend, gen: Any, activation: str, deg: int) -> tuple[Callable, Callable]:
+    """(pair step, diagonal step): generated closed forms, or quadrature."""
+    if activation in CLOSED_FORM_ACTIVATIONS:
+        pair = getattr(gen, f"{activation}_dense_step")
+        if "work" not in inspect.signature(pair).parameters:  # printed without scratch reuse
+            plain = pair
+            pair = lambda *args, work=None: plain(*args)  # noqa: E731
+        return pair, getattr(gen, f"{activation}_dense_step_diag")
+    return _quadrature_steps(be, gen, activation, deg)
+
+
+def _diag_recursion(gen: Any, sq_norms: Any, depth: int, activation: str, w: float, b: float, step_diag: Callable) -> list[Any]:
     """The kernels (fields ``nngp``, ``ntk``) of the entries x = x' after the input layer and after
     each hidden step."""
-    step_diag = getattr(gen, f"{activation}_dense_step_diag")
     out = [gen.ntk_input_layer(sq_norms, w, b)]
     for _ in range(depth):
         out.append(step_diag(out[-1].nngp, out[-1].ntk, w, b))
@@ -214,9 +289,10 @@ def _coincident_pairs(x1: np.ndarray, x2: np.ndarray | None) -> tuple[np.ndarray
 
 def _block_plan(
     x1: Any, x2: Any, depth: Any, activation: str, w_std: Any, b_std: Any, backend: str, device: Any,
-    block_size: Any, threads: Any,
+    block_size: Any, threads: Any, quadrature_degree: Any = QUADRATURE_DEGREE,
 ) -> tuple[list[tuple[slice, slice]], Callable[[slice, slice], tuple[slice, slice, Any, Any]], int]:
     """Validated arguments -> (the blocks to compute, the function computing one, thread count)."""
+    quadrature_degree = check_positive_int(quadrature_degree, "quadrature_degree")
     x1, x2, depth, w, b = _check_inputs(x1, x2, depth, activation, w_std, b_std)
     scale_exp = 0
     if activation == "relu":
@@ -227,7 +303,6 @@ def _block_plan(
         threads = 1 if be.is_torch else available_cpus()
     threads = check_positive_int(threads, "threads (or None: one per CPU)")
     gen = be.kernels("ntk")
-    step = getattr(gen, f"{activation}_dense_step")
     symmetric = x2 is None
     d = x1.shape[1]
     xa = be.asarray(x1)
@@ -242,8 +317,9 @@ def _block_plan(
             f"the {activation} kernels of these inputs overflow float64: the input layer w_std^2 |x|^2 / d + "
             f"b_std^2 is not a float64 (max |x| = {math.ldexp(big, scale_exp):.3g}, w_std = {w!r}); rescale the inputs"
         )
-    diag1 = _diag_recursion(gen, be.asarray(sq_in[0]), depth, activation, w, b)
-    diag2 = diag1 if symmetric else _diag_recursion(gen, be.asarray(sq_in[1]), depth, activation, w, b)
+    step, step_diag = _steps(be, gen, activation, quadrature_degree)
+    diag1 = _diag_recursion(gen, be.asarray(sq_in[0]), depth, activation, w, b, step_diag)
+    diag2 = diag1 if symmetric else _diag_recursion(gen, be.asarray(sq_in[1]), depth, activation, w, b, step_diag)
     n1, n2 = x1.shape[0], (x1 if symmetric else x2).shape[0]
     dup_i, dup_j = _coincident_pairs(x1, x2)
     # Unit vectors and 1 / sqrt(variance) per point and layer, for the angle-carrying pairs (_Gaps).
@@ -298,14 +374,18 @@ def _block_plan(
                     ex_j.append(be.index(dups[2]))
                 cat = be.xp.cat if be.is_torch else np.concatenate
                 exclude = (cat(ex_i), cat(ex_j))
-            gaps = _Gaps(be, gen, activation, w, b, work, exclude)
-            gaps.start(k0, unit1[rows], unit2[cols], sq1[rows], sq2[cols])
+            gaps = _Gaps(be, gen, activation, w, b, work, exclude) if activation in ANGLE_TRACKED else None
+            if gaps is not None:
+                gaps.start(k0, unit1[rows], unit2[cols], sq1[rows], sq2[cols])
             exact_diagonal(nngp, ntk, 0)
             for layer in range(depth):
                 v1 = diag1[layer].nngp[rows][:, None]
                 v2 = diag2[layer].nngp[cols][None, :]
                 inv = (inv_sd1[layer][rows], inv_sd2[layer][cols])
-                if all_pairs_exact[layer]:
+                if gaps is None:
+                    layer_out = step(nngp, ntk, v1, v2, w, b, work=work)
+                    nngp, ntk = layer_out.nngp, layer_out.ntk
+                elif all_pairs_exact[layer]:
                     nngp, ntk = gaps.step_all(nngp, ntk, v1, v2, inv)
                 else:
                     layer_out = step(nngp, ntk, v1, v2, w, b, work=work)
@@ -460,6 +540,7 @@ def fc_kernel_blocks(
     device: Any = None,
     block_size: int = DEFAULT_BLOCK_SIZE,
     threads: int | None = None,
+    quadrature_degree: int = QUADRATURE_DEGREE,
 ) -> Iterator[tuple[slice, slice, Any, Any]]:
     """Yield ``(rows, cols, nngp_block, ntk_block)`` covering the (n1, n2) kernel matrices.
 
@@ -469,7 +550,7 @@ def fc_kernel_blocks(
     Conventions and arguments as :func:`fc_kernels` (which also runs BLAS single-threaded while
     it loops, see :func:`single_threaded_blas`; wrap a loop over this generator in it to do the same).
     """
-    tasks, compute, threads = _block_plan(x1, x2, depth, activation, w_std, b_std, backend, device, block_size, threads)
+    tasks, compute, threads = _block_plan(x1, x2, depth, activation, w_std, b_std, backend, device, block_size, threads, quadrature_degree)
     if threads == 1:
         for rows, cols in tasks:
             yield compute(rows, cols)
@@ -498,6 +579,7 @@ def fc_kernels(
     device: Any = None,
     block_size: int = DEFAULT_BLOCK_SIZE,
     threads: int | None = None,
+    quadrature_degree: int = QUADRATURE_DEGREE,
 ) -> FCKernels:
     """Analytic NNGP and NTK of a fully connected network, neural-tangents conventions.
 
@@ -514,7 +596,14 @@ def fc_kernels(
     depth:
         Number of hidden layers (>= 0).
     activation:
-        ``"relu"`` or ``"erf"`` (neural-tangents ``Erf(a=1, b=1, c=0)``).
+        A name of :data:`ACTIVATIONS`: closed-form duals (``relu``, ``erf`` = neural-tangents
+        ``Erf(a=1, b=1, c=0)``, ``gelu``, ``sin``, ``cos``, ``abs``, ``leaky_relu`` (slope 0.01),
+        ``identity``; derived by :func:`ibtheory.symbolic.dual_activation`) or quadrature
+        (``tanh``, ``sigmoid``, ``softplus``: 2-D Gauss-Hermite with ``quadrature_degree`` nodes
+        per axis; measured relative error at 25 nodes, depth 2, w_std 1.3, unit-scale inputs: tanh
+        9e-2 (7.9e-4 at 100 nodes: its derivative is narrow beside the pre-activation spread),
+        sigmoid 7e-5, softplus 4e-5). A SymPy Lambda is derived and generated at run time by
+        :func:`ibtheory.kernels.activation_kernels` (this layer may not import the symbolic one).
     w_std, b_std:
         Weight and bias standard deviations (>= 0).
     backend, device:
@@ -525,12 +614,14 @@ def fc_kernels(
     threads:
         Blocks computed in parallel by this many threads; default None: one per available CPU
         for NumPy (as its BLAS and XLA do; BLAS runs single-threaded meanwhile), 1 for torch.
+    quadrature_degree:
+        Gauss-Hermite nodes per axis for the quadrature activations (ignored by closed forms).
 
     Returns
     -------
     FCKernels with ``nngp`` and ``ntk`` of shape (n1, n2).
     """
-    tasks, compute, threads = _block_plan(x1, x2, depth, activation, w_std, b_std, backend, device, block_size, threads)
+    tasks, compute, threads = _block_plan(x1, x2, depth, activation, w_std, b_std, backend, device, block_size, threads, quadrature_degree)
     be = array_backend(backend, device)
     n1 = np.shape(x1)[0]
     n2 = n1 if x2 is None else np.shape(x2)[0]

@@ -137,7 +137,7 @@ def test_one_dimensional_targets_are_one_output():
         ({"diag_reg": -1.0}, "diag_reg must be >= 0"),
         ({"w_std": -1.0}, "w_std must be >= 0"),
         ({"depth": -2}, "depth must be an integer >= 0"),
-        ({"activation": "gelu"}, "activation must be one of"),
+        ({"activation": "swish"}, "activation must be one of"),
         ({"x_test": np.ones((3, 5))}, "features"),
         ({"y_train": np.ones((11, 2))}, "y_train must have shape"),
         ({"y_train": np.full((12, 2), np.nan)}, "non-finite"),

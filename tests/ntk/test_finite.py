@@ -133,7 +133,7 @@ def test_wide_depth_two_ensemble_converges_to_infinite_ensemble_as_width_grows()
         ({"n_networks": 0}, "n_networks must be an integer >= 1"),
         ({"seed": None}, r"seed \(explicit seeds only\) must be an integer"),
         ({"depth": -1}, "depth must be an integer >= 0"),
-        ({"activation": "tanh"}, "activation must be one of"),
+        ({"activation": "swish"}, "activation must be one of"),
         ({"b_std": -1.0}, "b_std must be >= 0"),
         ({"x_test": np.ones((2, 4))}, "features"),
     ],

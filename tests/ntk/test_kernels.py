@@ -165,7 +165,7 @@ def test_max_learning_rate_is_2n_over_largest_eigenvalue():
         ({"x2": np.ones((3, 4))}, "same number of features"),
         ({"depth": -1}, "depth must be an integer >= 0"),
         ({"depth": 1.5}, "depth must be an integer >= 0"),
-        ({"activation": "tanh"}, "activation must be one of"),
+        ({"activation": "swish"}, "activation must be one of"),
         ({"w_std": -1.0}, "w_std must be >= 0"),
         ({"b_std": -0.1}, "b_std must be >= 0"),
         ({"w_std": float("nan")}, "w_std must be finite"),
