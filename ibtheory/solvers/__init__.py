@@ -9,6 +9,7 @@ from ._envelope import Optimality as Optimality
 from ._expfam import ExpFamDualIBSolution as ExpFamDualIBSolution
 from ._expfam import solve_dual_ib_expfam as solve_dual_ib_expfam
 from ._family import IBFamilyCurve as IBFamilyCurve
+from ._functional import functional_curve as functional_curve
 from ._gib import gib_curve as gib_curve
 from ._rate_distortion import RDCurve as RDCurve
 from ._rate_distortion import rd_curve as rd_curve
