@@ -2,9 +2,10 @@
 
 Run in the peer venv (see README of benchmarks / issue 9):
     /work/venv-bench-nt/bin/python benchmarks/bench_ntk.py [--quick]
-Measures (1) analytic NNGP+NTK for N = 1000, 4000 inputs of dimension 32, depth 3, ReLU: time ratio
+Measures (1) analytic NNGP+NTK for N = 1000, 4000 inputs of dimension 32, depth 3, ReLU and erf: time ratio
 ours/NT, max relative difference to NT, accuracy of each against a 50-digit mpmath recursion on a
-subset including diagonal entries; (2) ensemble prediction with 1000 train / 500 test points at 5
+subset including diagonal entries; (1b) the other activations at N = 1000 (quadrature ones at 250)
+against NT's closed forms / ElementwiseNumerical(deg=25): paired median time ratios; (2) ensemble prediction with 1000 train / 500 test points at 5
 times; (3) N = 20000 kernels streamed in blocks, with the peak RSS of that subprocess.
 Writes benchmarks/results/ntk.json and prints a table.
 """
@@ -53,22 +54,39 @@ def _paired(fn_a, fn_b, repeats):
     return np.asarray(ratios)
 
 
-def _nt_kernel_fn():
+def _nt_activation(name):
+    """neural-tangents' layer for an ibtheory activation name: closed forms where NT has them,
+    ElementwiseNumerical (Gauss-Hermite, deg 25 = its default and ours) otherwise."""
+    import jax
+    from neural_tangents import stax
+
+    closed = {
+        "relu": stax.Relu, "erf": stax.Erf, "gelu": stax.Gelu, "sin": stax.Sin,
+        "cos": lambda: stax.Sin(c=np.pi / 2), "abs": stax.Abs, "leaky_relu": lambda: stax.LeakyRelu(0.01),
+        "identity": stax.Identity,
+    }
+    if name in closed:
+        return closed[name]()
+    fn = {"tanh": jax.numpy.tanh, "sigmoid": jax.nn.sigmoid, "softplus": jax.nn.softplus}[name]
+    return stax.ElementwiseNumerical(fn, deg=25)
+
+
+def _nt_kernel_fn(activation="relu"):
     from neural_tangents import stax
 
     layers = []
     for _ in range(DEPTH):
-        layers += [stax.Dense(512, W_std=W_STD, b_std=B_STD), stax.Relu()]
+        layers += [stax.Dense(512, W_std=W_STD, b_std=B_STD), _nt_activation(activation)]
     _, _, kernel_fn = stax.serial(*layers, stax.Dense(1, W_std=W_STD, b_std=B_STD))
     return kernel_fn
 
 
-def _accuracy(x, nngp, ntk, pairs):
+def _accuracy(x, nngp, ntk, pairs, activation="relu"):
     from ibtheory.numeric import fc_kernel_entry
 
     errs = {"nngp": [], "ntk": [], "nngp_diag": [], "ntk_diag": []}
     for i, j in pairs:
-        a, b = fc_kernel_entry(x[i], x[j], depth=DEPTH, activation="relu", w_std=W_STD, b_std=B_STD)
+        a, b = fc_kernel_entry(x[i], x[j], depth=DEPTH, activation=activation, w_std=W_STD, b_std=B_STD)
         suffix = "_diag" if i == j else ""
         errs["nngp" + suffix].append(float(abs(nngp[i, j] - a) / abs(a)))
         errs["ntk" + suffix].append(float(abs(ntk[i, j] - b) / abs(b)))
@@ -86,13 +104,16 @@ def _cores_used(fn, repeats=3):
     return best[1] / best[0]
 
 
-def bench_kernels(n, rng, threads):
+def bench_kernels(n, rng, threads, activation="relu"):
+    import functools
+
     import jax
 
     from ibtheory.ntk import fc_kernels
 
+    fc_kernels = functools.partial(fc_kernels, activation=activation)
     x = rng.normal(size=(n, DIM))
-    kernel_fn = jax.jit(_nt_kernel_fn(), static_argnames="get")
+    kernel_fn = jax.jit(_nt_kernel_fn(activation), static_argnames="get")
     t0 = time.perf_counter()
     jax.block_until_ready(kernel_fn(x, None, get=("nngp", "ntk")))
     nt_first = time.perf_counter() - t0
@@ -112,10 +133,10 @@ def bench_kernels(n, rng, threads):
     torch_vs_numpy = float(np.max(np.abs(ours_t.ntk.numpy() - ours.ntk) / np.abs(ours.ntk)))
     sub = rng.choice(n, size=8, replace=False)
     pairs = [(int(i), int(i)) for i in sub] + [(int(sub[k]), int(sub[k + 1])) for k in range(7)]
-    acc_ours = _accuracy(x, ours.nngp, ours.ntk, pairs)
-    acc_nt = _accuracy(x, nt_nngp, nt_ntk, pairs)
+    acc_ours = _accuracy(x, ours.nngp, ours.ntk, pairs, activation)
+    acc_nt = _accuracy(x, nt_nngp, nt_ntk, pairs, activation)
     return {
-        "n": n, "dim": DIM, "depth": DEPTH, "activation": "relu",
+        "n": n, "dim": DIM, "depth": DEPTH, "activation": activation,
         "time_nt_s": t_nt, "time_nt_first_call_s": nt_first, "time_ours_numpy_s": t_np, "time_ours_torch_s": t_th,
         "time_ours_numpy_1thread_s": t_np1, "cores_busy_nt": cores_nt, "cores_busy_ours_numpy": cores_ours,
         "ratio_numpy_over_nt": t_np / t_nt, "ratio_torch_over_nt": t_th / t_nt, "ratio_numpy_1thread_over_nt": t_np1 / t_nt,
@@ -124,6 +145,34 @@ def bench_kernels(n, rng, threads):
         "max_rel_diff_to_nt": diff, "max_rel_diff_torch_vs_numpy_ntk": torch_vs_numpy,
         "accuracy_vs_mpmath50_ours": acc_ours, "accuracy_vs_mpmath50_nt": acc_nt, "oracle_pairs": len(pairs),
     }
+
+
+def bench_activations(n, rng, threads):
+    """The other activations at N = n (quadrature ones at n // 4): paired median time ratio ours/NT
+    against NT's closed form or ElementwiseNumerical(deg=25), and the largest relative difference."""
+    import jax
+
+    from ibtheory.ntk import ACTIVATIONS, fc_kernels
+
+    rows = []
+    for act in ACTIVATIONS:
+        if act in ("relu", "erf"):
+            continue
+        m = n if act not in ("tanh", "sigmoid", "softplus") else n // 4
+        x = rng.normal(size=(m, DIM))
+        kernel_fn = jax.jit(_nt_kernel_fn(act), static_argnames="get")
+        nt = jax.block_until_ready(kernel_fn(x, None, get=("nngp", "ntk")))
+        ours = fc_kernels(x, depth=DEPTH, activation=act, w_std=W_STD, b_std=B_STD, threads=threads)
+        paired = _paired(lambda: jax.block_until_ready(kernel_fn(x, None, get=("nngp", "ntk"))),
+                         lambda: fc_kernels(x, depth=DEPTH, activation=act, w_std=W_STD, b_std=B_STD, threads=threads), 5)
+        t_nt, _ = _best(lambda: jax.block_until_ready(kernel_fn(x, None, get=("nngp", "ntk"))), repeats=3)
+        diff = max(float(np.max(np.abs(getattr(ours, k) - np.asarray(v)) / np.max(np.abs(np.asarray(v))))) for k, v in zip(("nngp", "ntk"), nt, strict=True))
+        rows.append({
+            "activation": act, "n": m, "nt_layer": "ElementwiseNumerical(deg=25)" if act in ("tanh", "sigmoid", "softplus") else "closed form",
+            "time_nt_s": t_nt, "ratio_ours_over_nt_paired_median": float(np.median(paired)),
+            "max_diff_to_nt_rel_to_max": diff,
+        })
+    return rows
 
 
 def bench_ensemble(rng, threads):
@@ -220,24 +269,28 @@ def main():
         "peer": "neural-tangents 0.6.5 + jax 0.4.30 (CPU, jax_enable_x64)",
         "platform": platform.platform(), "python": platform.python_version(), "cpu_count": os.cpu_count(),
         "threads": args.threads or available_cpus(), "gpu": "none available in this task: GPU timings not taken",
-        "kernels": [bench_kernels(n, rng, args.threads) for n in sizes],
+        "kernels": [bench_kernels(n, rng, args.threads, act) for act in ("relu", "erf") for n in sizes],
     }
+    results["activations"] = bench_activations(sizes[0], rng, args.threads)
     results["ensemble"] = bench_ensemble(rng, args.threads) if not args.quick else None
     n_large = 2000 if args.quick else 20000
     proc = subprocess.run([sys.executable, __file__, "--large-child", str(n_large)], capture_output=True, text=True, check=True)
     results["large"] = json.loads(proc.stdout.strip().splitlines()[-1])
     out = ROOT / "benchmarks" / "results" / (args.out or "ntk.json")
     out.write_text(json.dumps(results, indent=2))
-    print(f"{'N':>6} {'NT s':>8} {'numpy s':>8} {'torch s':>8} {'np/NT':>6} {'np1/NT':>6} {'th/NT':>6} {'diff NT':>9} {'err ours':>9} {'err NT':>9}")
+    print(f"{'act':>5} {'N':>6} {'NT s':>8} {'numpy s':>8} {'torch s':>8} {'np/NT':>6} {'np1/NT':>6} {'th/NT':>6} {'diff NT':>9} {'err ours':>9} {'err NT':>9}")
     for r in results["kernels"]:
         print(
-            f"{r['n']:>6} {r['time_nt_s']:8.3f} {r['time_ours_numpy_s']:8.3f} {r['time_ours_torch_s']:8.3f} "
+            f"{r['activation']:>5} {r['n']:>6} {r['time_nt_s']:8.3f} {r['time_ours_numpy_s']:8.3f} {r['time_ours_torch_s']:8.3f} "
             f"{r['ratio_numpy_over_nt']:6.2f} {r['ratio_numpy_1thread_over_nt']:6.2f} {r['ratio_torch_over_nt']:6.2f} {max(r['max_rel_diff_to_nt'].values()):9.2e} "
             f"{max(r['accuracy_vs_mpmath50_ours'].values()):9.2e} {max(r['accuracy_vs_mpmath50_nt'].values()):9.2e}"
         )
         print(f"{'':>6} paired median np/NT {r['ratio_numpy_over_nt_paired_median']:.2f} "
               f"(quartiles {r['ratio_numpy_over_nt_paired_quartiles'][0]:.2f}-{r['ratio_numpy_over_nt_paired_quartiles'][1]:.2f}); "
               f"cores kept busy: NT {r['cores_busy_nt']:.1f}, ours {r['cores_busy_ours_numpy']:.1f}")
+    for r in results["activations"]:
+        print(f"{r['activation']:>10} N={r['n']:<5} vs NT {r['nt_layer']}: ours/NT {r['ratio_ours_over_nt_paired_median']:.2f} "
+              f"(NT {r['time_nt_s']:.3f}s), max diff {r['max_diff_to_nt_rel_to_max']:.1e}")
     if results["ensemble"]:
         e = results["ensemble"]
         print(f"ensemble 1000/500 x5: NT {e['time_nt_s']:.2f}s ours {e['time_ours_s']:.2f}s ratio {e['ratio_ours_over_nt']:.2f} "

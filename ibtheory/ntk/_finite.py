@@ -26,7 +26,7 @@ import numpy as np
 from ..display import repr_html
 from ..numeric import check_finite_array, check_int, check_positive, check_positive_int
 from ._ensemble import check_targets, check_times
-from ._kernels import ACTIVATIONS, check_depth
+from ._kernels import ACTIVATIONS, check_depth, check_layer_stds
 
 #: Most gradient-descent steps one call may take (``times`` / ``dt`` rounded). At ~1e-4 s a step
 #: (a tiny network) 1e9 steps is more than a day; larger counts are a mistaken ``times`` or ``dt``
@@ -55,8 +55,8 @@ class EmpiricalKernels:
     width: int
     depth: int
     activation: str
-    w_std: float
-    b_std: float
+    w_std: float | tuple[float, ...]
+    b_std: float | tuple[float, ...]
     seed: int
 
 
@@ -102,9 +102,8 @@ class FiniteEnsemble:
 def _check_common(activation: str, w_std: Any, b_std: Any, depth: Any, width: Any, n_networks: Any, seed: Any):
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    w = check_positive(w_std, "w_std", allow_zero=True)
-    b = check_positive(b_std, "b_std", allow_zero=True)
     depth = check_depth(depth)
+    w, b = check_layer_stds(w_std, "w_std", depth), check_layer_stds(b_std, "b_std", depth)  # one per Dense layer
     width = check_positive_int(width, "width")
     n_networks = check_positive_int(n_networks, "n_networks")
     return w, b, depth, width, n_networks, check_int(seed, "seed (explicit seeds only)")
@@ -147,7 +146,7 @@ def _forward(torch: Any, params: list, x: Any, activation: str, w: float, b: flo
     h = x.unsqueeze(0).expand(params[0][0].shape[0], -1, -1)
     hs, zs = [], []
     for i, (wt, bs) in enumerate(params):
-        z = (w / math.sqrt(wt.shape[1])) * torch.matmul(h, wt) + b * bs
+        z = (w[i] / math.sqrt(wt.shape[1])) * torch.matmul(h, wt) + b[i] * bs
         hs.append(h)
         zs.append(z)
         h = phi(z) if i < len(params) - 1 else z
@@ -191,13 +190,13 @@ def empirical_kernels(
     sl2 = slice(n1, None) if x2 is not None else slice(0, n1)
     nngp = f[:, sl1, None] * f[:, None, sl2]
     ntk = torch.zeros_like(nngp)
-    for h, delta in zip(hs, deltas, strict=True):
+    for layer, (h, delta) in enumerate(zip(hs, deltas, strict=True)):
         h = h.detach()
-        hh = w**2 * torch.matmul(h[:, sl1], h[:, sl2].transpose(1, 2)) / h.shape[-1] + b**2
+        hh = w[layer] ** 2 * torch.matmul(h[:, sl1], h[:, sl2].transpose(1, 2)) / h.shape[-1] + b[layer] ** 2
         ntk += hh * torch.matmul(delta[:, sl1], delta[:, sl2].transpose(1, 2))
     return EmpiricalKernels(
         nngp=nngp.numpy(), ntk=ntk.numpy(), width=width, depth=depth, activation=activation,
-        w_std=w, b_std=b, seed=seed,
+        w_std=w[0] if len(set(w)) == 1 else w, b_std=b[0] if len(set(b)) == 1 else b, seed=seed,
     )
 
 

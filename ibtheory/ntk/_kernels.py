@@ -89,7 +89,7 @@ NEAR_ONE = 1.0 - 2.0**-6
 ERF_DIRECT_ABOVE = 16.0
 
 
-def _relu_rescaling(x1: np.ndarray, x2: np.ndarray | None, b: float) -> tuple[int, np.ndarray, np.ndarray | None, float]:
+def _relu_rescaling(x1: np.ndarray, x2: np.ndarray | None, b: tuple) -> tuple[int, np.ndarray, np.ndarray | None, tuple]:
     """``(e, x1 / 2**e, x2 / 2**e, b / 2**e)`` with 2**e ~ max |x| when that exceeds
     :data:`RELU_RESCALE_ABOVE` (or, for b = 0, is below its inverse), else ``e = 0`` and the
     arguments unchanged.
@@ -105,10 +105,10 @@ def _relu_rescaling(x1: np.ndarray, x2: np.ndarray | None, b: float) -> tuple[in
         big = max(big, float(np.abs(x2).max(initial=0.0)))
     # Tiny inputs too when b = 0 (their kernels ~ max|x|^2 would underflow in the squares); with
     # b > 0 the bias keeps the kernels ordinary and b / c would be huge.
-    if big <= RELU_RESCALE_ABOVE and (b > 0 or big == 0 or big >= 1 / RELU_RESCALE_ABOVE):
+    if big <= RELU_RESCALE_ABOVE and (min(b) > 0 or big == 0 or big >= 1 / RELU_RESCALE_ABOVE):
         return 0, x1, x2, b
     e = int(np.frexp(big)[1])
-    return e, np.ldexp(x1, -e), None if x2 is None else np.ldexp(x2, -e), math.ldexp(b, -e)
+    return e, np.ldexp(x1, -e), None if x2 is None else np.ldexp(x2, -e), tuple(math.ldexp(v, -e) for v in b)
 
 
 def available_cpus() -> int:
@@ -149,7 +149,8 @@ class FCKernels:
     ntk:
         (n1, n2) neural tangent kernel Theta(x1, x2), same type.
     depth, activation, w_std, b_std:
-        The architecture: ``depth`` hidden Dense+activation layers and a Dense readout.
+        The architecture: ``depth`` hidden Dense+activation layers and a Dense readout;
+        ``w_std``, ``b_std`` a float (every layer) or a tuple, one per Dense layer.
     backend:
         ``"numpy"`` or ``"torch"``.
     symmetric:
@@ -161,8 +162,8 @@ class FCKernels:
     ntk: Any
     depth: int
     activation: str
-    w_std: float
-    b_std: float
+    w_std: float | tuple[float, ...]
+    b_std: float | tuple[float, ...]
     backend: str
     symmetric: bool
     _repr_html_ = repr_html  # a summary table in Jupyter (ibtheory.display)
@@ -185,9 +186,23 @@ def _check_inputs(x1: Any, x2: Any, depth: Any, activation: str, w_std: Any, b_s
     depth = check_depth(depth)
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    w = check_positive(w_std, "w_std", allow_zero=True)
-    b = check_positive(b_std, "b_std", allow_zero=True)
-    return x1, x2, depth, w, b
+    return x1, x2, depth, check_layer_stds(w_std, "w_std", depth), check_layer_stds(b_std, "b_std", depth)
+
+
+def check_layer_stds(std: Any, name: str, depth: int) -> tuple[float, ...]:
+    """A standard deviation per Dense layer (depth hidden + the readout): one number >= 0 for all,
+    or a sequence of depth + 1 of them (layer 1 first); ``ValueError`` naming what is wrong."""
+    if isinstance(std, str):
+        raise ValueError(f"{name} must be a number >= 0 or a sequence of {depth + 1} of them, got {std!r}")
+    if np.ndim(std) == 0:
+        return (check_positive(std, name, allow_zero=True),) * (depth + 1)
+    values = list(np.asarray(std, dtype=object).ravel()) if np.ndim(std) == 1 else None
+    if values is None or len(values) != depth + 1:
+        raise ValueError(
+            f"{name} must be a number or a sequence of depth + 1 = {depth + 1} values (one per Dense layer: "
+            f"{depth} hidden and the readout), got shape {np.shape(std)}"
+        )
+    return tuple(check_positive(v, f"{name}[{i}]", allow_zero=True) for i, v in enumerate(values))
 
 
 def check_depth(depth: Any) -> int:
@@ -257,12 +272,12 @@ def _steps(be: ArrayBackend, gen: Any, activation: str, deg: int) -> tuple[Calla
     return _quadrature_steps(be, gen, activation, deg)
 
 
-def _diag_recursion(gen: Any, sq_norms: Any, depth: int, activation: str, w: float, b: float, step_diag: Callable) -> list[Any]:
+def _diag_recursion(gen: Any, sq_norms: Any, depth: int, activation: str, w: tuple, b: tuple, step_diag: Callable) -> list[Any]:
     """The kernels (fields ``nngp``, ``ntk``) of the entries x = x' after the input layer and after
-    each hidden step."""
-    out = [gen.ntk_input_layer(sq_norms, w, b)]
-    for _ in range(depth):
-        out.append(step_diag(out[-1].nngp, out[-1].ntk, w, b))
+    each hidden step (Dense layer l + 1 with w[l + 1], b[l + 1])."""
+    out = [gen.ntk_input_layer(sq_norms, w[0], b[0])]
+    for layer in range(depth):
+        out.append(step_diag(out[-1].nngp, out[-1].ntk, w[layer + 1], b[layer + 1]))
     return out
 
 
@@ -310,7 +325,7 @@ def _block_plan(
     # Input kernel K^0 = x.x'/d (theory.md 7.2); squared norms summed in the same float64 order.
     with np.errstate(over="ignore"):
         sq_in = [np.einsum("ij,ij->i", x, x) / d for x in ((x1,) if symmetric else (x1, x2))]
-        first = [w * w * s + b * b for s in sq_in]
+        first = [w[0] * w[0] * s + b[0] * b[0] for s in sq_in]
     if not all(np.isfinite(f).all() for f in first):
         big = max(float(np.abs(x).max(initial=0.0)) for x in ((x1,) if symmetric else (x1, x2)))
         raise ValueError(
@@ -341,7 +356,7 @@ def _block_plan(
     # results for it only where the inputs, weights or rescaling make that possible.
     max_abs = max(float(np.abs(x1).max(initial=0.0)), 0.0 if symmetric else float(np.abs(x2).max(initial=0.0)))
     max_abs = math.ldexp(max_abs, scale_exp)
-    check_finite = scale_exp != 0 or max(max_abs, w, b) > RELU_RESCALE_ABOVE
+    check_finite = scale_exp != 0 or max(max_abs, *w, *b) > RELU_RESCALE_ABOVE
     scratch = threading.local()  # one dict of scratch arrays per thread, reused across its blocks
 
     def compute(rows: slice, cols: slice) -> tuple[slice, slice, Any, Any]:
@@ -363,7 +378,7 @@ def _block_plan(
         # Where overflow is possible it is reported as one ValueError below, not as warnings.
         with np.errstate(over="ignore", invalid="ignore") if check_finite else contextlib.nullcontext():
             k0 = (xa[rows] @ xb[cols].T) / d
-            layer_out = gen.ntk_input_layer(k0, w, b)
+            layer_out = gen.ntk_input_layer(k0, w[0], b[0])
             nngp, ntk = layer_out.nngp, layer_out.ntk
             exclude = None
             if on_diag or dups is not None:
@@ -383,13 +398,13 @@ def _block_plan(
                 v2 = diag2[layer].nngp[cols][None, :]
                 inv = (inv_sd1[layer][rows], inv_sd2[layer][cols])
                 if gaps is None:
-                    layer_out = step(nngp, ntk, v1, v2, w, b, work=work)
+                    layer_out = step(nngp, ntk, v1, v2, w[layer + 1], b[layer + 1], work=work)
                     nngp, ntk = layer_out.nngp, layer_out.ntk
                 elif all_pairs_exact[layer]:
-                    nngp, ntk = gaps.step_all(nngp, ntk, v1, v2, inv)
+                    nngp, ntk = gaps.step_all(nngp, ntk, v1, v2, inv, layer + 1)
                 else:
-                    layer_out = step(nngp, ntk, v1, v2, w, b, work=work)
-                    nngp, ntk = gaps.step(nngp, ntk, layer_out.nngp, layer_out.ntk, v1, v2, inv, (inv_sd1[layer + 1][rows], inv_sd2[layer + 1][cols]))
+                    layer_out = step(nngp, ntk, v1, v2, w[layer + 1], b[layer + 1], work=work)
+                    nngp, ntk = gaps.step(layer + 1, nngp, ntk, layer_out.nngp, layer_out.ntk, v1, v2, inv, (inv_sd1[layer + 1][rows], inv_sd2[layer + 1][cols]))
                 exact_diagonal(nngp, ntk, layer + 1)
         if on_diag:
             nngp, ntk = _symmetrise(be, nngp), _symmetrise(be, ntk)
@@ -436,8 +451,9 @@ class _Gaps:
     layer too (there |rho| <= NEAR_ONE, so 1 -+ rho = 1 -+ nngp / sqrt(var1 var2) is accurate).
     """
 
-    def __init__(self, be: ArrayBackend, gen: Any, activation: str, w: float, b: float, work: dict, exclude: Any) -> None:
+    def __init__(self, be: ArrayBackend, gen: Any, activation: str, w: tuple, b: tuple, work: dict, exclude: Any) -> None:
         self.be, self.gen, self.w, self.b, self.work, self.exclude = be, gen, w, b, work, exclude
+        self.dense = 0
         self.nonnegative = activation == "relu"  # E >= 0: rho >= 0 after every ReLU step
         self.exact_step = getattr(gen, f"{activation}_dense_step_angles")
         self.i: Any = None
@@ -477,15 +493,18 @@ class _Gaps:
         i, j = _nonzero(self.be, mask)
         diff, summ = u1[i] - u2[j], u1[i] + u2[j]
         om0, op0 = (diff * diff).sum(-1) / 2, (summ * summ).sum(-1) / 2
-        out = self.gen.ntk_input_layer_angles(k0[i, j], om0, op0, sq1[i], sq2[j], self.w, self.b)
+        out = self.gen.ntk_input_layer_angles(k0[i, j], om0, op0, sq1[i], sq2[j], self.w[0], self.b[0])
         self.i, self.j, self.om, self.op = i, j, out.one_minus_corr, out.one_plus_corr
 
     def _exact(self, i: Any, j: Any, nngp: Any, ntk: Any, om: Any, op: Any, v1: Any, v2: Any) -> Any:
-        return self.exact_step(nngp[i, j], ntk[i, j], om, op, v1[i, 0], v2[0, j], self.w, self.b)
+        w, b = self.w[self.dense], self.b[self.dense]
+        return self.exact_step(nngp[i, j], ntk[i, j], om, op, v1[i, 0], v2[0, j], w, b)
 
-    def step(self, nngp: Any, ntk: Any, nngp_next: Any, ntk_next: Any, v1: Any, v2: Any, inv: tuple[Any, Any], inv_next: tuple[Any, Any]) -> tuple[Any, Any]:
-        """The fast step's (nngp_next, ntk_next) with the tracked and newly near pairs recomputed exactly."""
+    def step(self, dense: int, nngp: Any, ntk: Any, nngp_next: Any, ntk_next: Any, v1: Any, v2: Any, inv: tuple[Any, Any], inv_next: tuple[Any, Any]) -> tuple[Any, Any]:
+        """The fast step's (nngp_next, ntk_next) with the tracked and newly near pairs recomputed exactly
+        (``dense``: the index of the Dense layer of this step)."""
         xp = self.be.xp
+        self.dense = dense
         if self.i is not None:
             out = self._exact(self.i, self.j, nngp, ntk, self.om, self.op, v1, v2)
             nngp_next[self.i, self.j], ntk_next[self.i, self.j] = out.nngp, out.ntk
@@ -507,7 +526,7 @@ class _Gaps:
                     self.om, self.op = cat([self.om, out.one_minus_corr]), cat([self.op, out.one_plus_corr])
         return nngp_next, ntk_next
 
-    def step_all(self, nngp: Any, ntk: Any, v1: Any, v2: Any, inv: tuple[Any, Any]) -> tuple[Any, Any]:
+    def step_all(self, nngp: Any, ntk: Any, v1: Any, v2: Any, inv: tuple[Any, Any], dense: int) -> tuple[Any, Any]:
         """Every pair by the angle-carrying step (erf with large variances)."""
         rho = nngp * inv[0][:, None] * inv[1][None, :]
         om, op = 1 - rho, 1 + rho
@@ -516,7 +535,7 @@ class _Gaps:
         shape = nngp.shape
         bshape = (shape[0], shape[1])
         v1b, v2b = v1 + 0 * v2, v2 + 0 * v1  # broadcast to the block
-        out = self.exact_step(nngp, ntk, om, op, v1b, v2b, self.w, self.b)
+        out = self.exact_step(nngp, ntk, om, op, v1b, v2b, self.w[dense], self.b[dense])
         i, j = _nonzero(self.be, self.be.xp.ones(bshape, dtype=bool) if not self.be.is_torch else self.be.xp.ones(bshape, dtype=self.be.xp.bool, device=nngp.device))
         self.i, self.j = i, j
         self.om, self.op = out.one_minus_corr[i, j], out.one_plus_corr[i, j]
@@ -605,7 +624,8 @@ def fc_kernels(
         sigmoid 7e-5, softplus 4e-5). A SymPy Lambda is derived and generated at run time by
         :func:`ibtheory.kernels.activation_kernels` (this layer may not import the symbolic one).
     w_std, b_std:
-        Weight and bias standard deviations (>= 0).
+        Weight and bias standard deviations (>= 0): one number for every Dense layer, or a
+        sequence of ``depth + 1`` (the hidden layers in order, then the readout).
     backend, device:
         ``"numpy"`` (default) or ``"torch"`` (tensors on ``device``); float64 throughout.
     block_size:
@@ -644,9 +664,13 @@ def fc_kernels(
             with ThreadPoolExecutor(max_workers=threads) as pool:
                 list(pool.map(fill, tasks))  # re-raises a worker's exception here
     return FCKernels(
-        nngp=nngp_out, ntk=ntk_out, depth=int(depth), activation=activation, w_std=float(w_std),
-        b_std=float(b_std), backend=backend, symmetric=x2 is None,
+        nngp=nngp_out, ntk=ntk_out, depth=int(depth), activation=activation, w_std=_as_recorded(w_std),
+        b_std=_as_recorded(b_std), backend=backend, symmetric=x2 is None,
     )
+
+
+def _as_recorded(std: Any) -> float | tuple[float, ...]:
+    return float(std) if np.ndim(std) == 0 else tuple(float(v) for v in np.ravel(std))
 
 
 def max_learning_rate(ntk_train_train: Any, n_outputs: int = 1) -> float:

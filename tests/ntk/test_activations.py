@@ -151,3 +151,56 @@ def test_bad_activations_raise_value_errors_naming_them(activation, match):
 def test_unknown_activation_name_is_refused_by_fc_kernels():
     with pytest.raises(ValueError, match="activation must be one of"):
         fc_kernels(np.ones((2, 3)), depth=1, activation="swish", w_std=1.0, b_std=0.0)
+
+
+def _textbook_relu_recursion(x, y, w, b):
+    """The recursion of theory.md 7.2 with the arc-cosine forms of 7.3, one (w, b) per Dense layer."""
+    d = x.size
+    s11, s22, s12 = (w[0] ** 2 * v / d + b[0] ** 2 for v in (x @ x, y @ y, x @ y))
+    t12 = s12
+    for wl, bl in zip(w[1:], b[1:], strict=True):
+        theta = math.acos(max(-1.0, min(1.0, s12 / math.sqrt(s11 * s22))))
+        e = math.sqrt(s11 * s22) / (2 * math.pi) * (math.sin(theta) + (math.pi - theta) * math.cos(theta))
+        edot = (math.pi - theta) / (2 * math.pi)
+        s12, s11, s22 = wl**2 * e + bl**2, wl**2 * s11 / 2 + bl**2, wl**2 * s22 / 2 + bl**2
+        t12 = s12 + wl**2 * edot * t12
+    return s12, t12
+
+
+def test_per_layer_stds_follow_the_textbook_recursion_layer_by_layer():
+    rng = np.random.default_rng(21)
+    x = rng.normal(size=(5, 6))
+    w, b = [1.1, 1.6, 0.8, 1.3], [0.0, 0.4, 0.1, 0.7]
+    res = fc_kernels(x, depth=3, activation="relu", w_std=w, b_std=b)
+    assert res.w_std == tuple(w) and res.b_std == tuple(b)
+    for i, j in [(0, 1), (2, 4), (3, 3)]:
+        nngp, ntk = _textbook_relu_recursion(x[i], x[j], w, b)
+        assert math.isclose(res.nngp[i, j], nngp, rel_tol=1e-12) and math.isclose(res.ntk[i, j], ntk, rel_tol=1e-12)
+
+
+def test_per_layer_stds_in_finite_networks_match_the_analytic_kernels():
+    x = np.random.default_rng(5).normal(size=(4, 3))
+    kw = {"depth": 2, "activation": "tanh", "w_std": [1.1, 1.5, 0.9], "b_std": [0.1, 0.3, 0.0]}
+    exact = fc_kernels(x, quadrature_degree=100, **kw)
+    emp = empirical_kernels(x, n_networks=400, width=128, seed=4, **kw)
+    # depth 2: the empirical kernels carry an O(1/width) bias besides the noise (theory.md 7; Lee et al.)
+    for k in ("nngp", "ntk"):
+        samples = getattr(emp, k)
+        se = samples.std(axis=0) / math.sqrt(samples.shape[0])
+        assert np.all(np.abs(samples.mean(axis=0) - getattr(exact, k)) <= K_SE * se + 2.0 / 128 * np.abs(getattr(exact, k)).max())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"w_std": [1.0, 1.0]}, r"w_std must be a number or a sequence of depth \+ 1 = 3"),
+        ({"b_std": [0.1, 0.1, 0.1, 0.1]}, r"b_std must be a number or a sequence of depth \+ 1 = 3"),
+        ({"w_std": [1.0, -1.0, 1.0]}, r"w_std\[1\] must be >= 0"),
+        ({"b_std": "0.1"}, "b_std must be a number"),
+    ],
+)
+def test_wrong_per_layer_stds_raise_value_errors_naming_them(kwargs, match):
+    args = {"depth": 2, "w_std": 1.0, "b_std": 0.1}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        fc_kernels(np.ones((2, 3)), **args)
