@@ -163,9 +163,14 @@ def bench_activations(n, rng, threads):
         kernel_fn = jax.jit(_nt_kernel_fn(act), static_argnames="get")
         nt = jax.block_until_ready(kernel_fn(x, None, get=("nngp", "ntk")))
         ours = fc_kernels(x, depth=DEPTH, activation=act, w_std=W_STD, b_std=B_STD, threads=threads)
-        paired = _paired(lambda: jax.block_until_ready(kernel_fn(x, None, get=("nngp", "ntk"))),
-                         lambda: fc_kernels(x, depth=DEPTH, activation=act, w_std=W_STD, b_std=B_STD, threads=threads), 5)
-        t_nt, _ = _best(lambda: jax.block_until_ready(kernel_fn(x, None, get=("nngp", "ntk"))), repeats=3)
+        def run_nt(kernel_fn=kernel_fn, x=x):
+            return jax.block_until_ready(kernel_fn(x, None, get=("nngp", "ntk")))
+
+        def run_ours(x=x, act=act):
+            return fc_kernels(x, depth=DEPTH, activation=act, w_std=W_STD, b_std=B_STD, threads=threads)
+
+        paired = _paired(run_nt, run_ours, 5)
+        t_nt, _ = _best(run_nt, repeats=3)
         diff = max(float(np.max(np.abs(getattr(ours, k) - np.asarray(v)) / np.max(np.abs(np.asarray(v))))) for k, v in zip(("nngp", "ntk"), nt, strict=True))
         rows.append({
             "activation": act, "n": m, "nt_layer": "ElementwiseNumerical(deg=25)" if act in ("tanh", "sigmoid", "softplus") else "closed form",
