@@ -140,7 +140,7 @@ def _phi(torch: Any, activation: str):
     return lambda z: fn(z).phi
 
 
-def _forward(torch: Any, params: list, x: Any, activation: str, w: float, b: float, keep: bool = False):
+def _forward(torch: Any, params: list, x: Any, activation: str, w: tuple[float, ...], b: tuple[float, ...], keep: bool = False):
     """Batched forward pass: x (n, d) -> outputs (M, n, n_out); optionally the layer inputs h and pre-activations z."""
     phi = _phi(torch, activation)
     h = x.unsqueeze(0).expand(params[0][0].shape[0], -1, -1)
