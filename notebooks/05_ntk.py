@@ -127,6 +127,55 @@ fig.savefig("ntk_ensemble.png", dpi=100)
 fig
 
 # %% [markdown]
+# ## 5. Other activations: derived kernels and finite-width ensembles
+#
+# `fc_kernels` takes any named activation. The dual maps $E[\phi(u)\phi(v)]$ and
+# $E[\phi'(u)\phi'(v)]$ are derived by SymPy (`ibtheory.symbolic.dual_activation`): GELU, sin, cos,
+# abs and leaky ReLU in closed form, tanh, sigmoid and softplus by Gauss-Hermite quadrature (25 nodes
+# per axis by default; `quadrature_degree` raises it). The same activation drives the finite
+# networks, whose mean empirical kernels (depth 1: unbiased) sit within a few standard errors of
+# the analytic ones.
+
+# %%
+from ibtheory.ntk import empirical_kernels, gp_inference
+from ibtheory.symbolic import dual_activation
+
+others = ("gelu", "sin", "abs", "tanh")
+kernels_more = {
+    (act, depth): fc_kernels(xg[:1], xg, depth=depth, activation=act, w_std=1.5, b_std=0.1, quadrature_degree=60)
+    for act in others
+    for depth in (1, 3)
+}
+for act in others:
+    print(f"{act:>5}: dual by {dual_activation(act)['method']}")
+xs = circle(np.linspace(0.0, np.pi, 5))
+for act in others:
+    arch = dict(ARCH, activation=act)
+    emp = empirical_kernels(xs, n_networks=N_NETS, width=64, seed=SEED, **arch)
+    exact = fc_kernels(xs, quadrature_degree=60, **arch)
+    z = (emp.ntk.mean(0) - exact.ntk) / (emp.ntk.std(0) / np.sqrt(N_NETS))
+    print(f"{act:>5}: empirical - analytic NTK, largest |z| over 5 x 5 entries = {np.abs(z).max():.2f}")
+fig = kernels_vs_angle_figure(gammas, kernels_more)
+fig
+
+# %% [markdown]
+# ## 6. Exact GP inference with the NNGP and the NTK
+#
+# `gp_inference` gives the Bayesian NNGP posterior (with its log marginal likelihood) and the
+# NTK posterior of gradient flow at $t = \infty$, by Cholesky solves; `diag_reg` is relative, as
+# in neural-tangents. The NTK posterior equals the infinite ensemble of section 3 at $t = \infty$.
+
+# %%
+a_train = np.linspace(0.0, np.pi, 8)
+x_train, y_train = circle(a_train), np.sin(2 * a_train)
+x_test = circle(np.linspace(0.0, np.pi, 50))
+for act in ("relu", "gelu", "tanh"):
+    post = gp_inference(x_train, y_train, x_test, kernel="nngp", diag_reg=1e-2, **dict(ARCH, activation=act))
+    print(f"{act:>5}: NNGP log marginal likelihood {post.log_marginal_likelihood:.3f} nats")
+post_ntk = gp_inference(x_train, y_train, x_test, kernel="ntk", **ARCH)
+print("NTK posterior: max sd on the test arc", float(np.sqrt(np.clip(np.diag(post_ntk.cov), 0, None)).max()))
+
+# %% [markdown]
 # ## Explore the kernels
 #
 # `ibtheory.explore.ntk_explorer`: choose the activation, the depth and $w_{std}$; left the analytic
