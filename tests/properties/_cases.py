@@ -42,6 +42,11 @@ def case(name: str) -> Iterator[None]:
         raise
 
 
+def count_refusal(name: str) -> None:
+    """Count a clear refusal checked by the caller (e.g. a one-line CLI error with exit code 2)."""
+    COUNTS[(name, "refused")] += 1
+
+
 def refuses(name: str, arg: str | None, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> BaseException:
     """Call ``fn`` and require a ``ValueError``/``TypeError`` whose message names ``arg``.
 

@@ -16,15 +16,16 @@ from hypothesis import strategies as st
 from ibtheory.cli import main
 from ibtheory.testing import MALFORMED_KINDS, malformed_value
 
-from ._cases import case
+from ._cases import case, count_refusal
 
 JOINT = np.array([[0.2, 0.1], [0.1, 0.3], [0.25, 0.05]])
 
 
-def one_line_error(capsys: pytest.CaptureFixture[str], code: int) -> None:
+def one_line_error(capsys: pytest.CaptureFixture[str], code: int, command: str) -> None:
     err = capsys.readouterr().err.strip()
     assert code == 2, (code, err)
     assert err.startswith("ibtheory: error:") and "\n" not in err and "Traceback" not in err, err
+    count_refusal(command)
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -39,7 +40,7 @@ def test_curve_refuses_malformed_joint_files_in_one_line(tmp_path: Path, capsys:
     else:  # text, None, objects, complex and 3-D arrays as a file of their text
         path.write_text(str(value))
     with case("cli curve"):
-        one_line_error(capsys, main(["curve", str(path), "--betas", "1,2", "--out", str(tmp_path / "out")]))
+        one_line_error(capsys, main(["curve", str(path), "--betas", "1,2", "--out", str(tmp_path / "out")]), "cli curve")
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -48,7 +49,7 @@ def test_curve_refuses_bad_betas_in_one_line(tmp_path: Path, capsys: pytest.Capt
     path = tmp_path / "joint.npy"
     np.save(path, JOINT)
     with case("cli curve"):
-        one_line_error(capsys, main(["curve", str(path), "--betas", spec, "--out", str(tmp_path / "out")]))
+        one_line_error(capsys, main(["curve", str(path), "--betas", spec, "--out", str(tmp_path / "out")]), "cli curve")
 
 
 @pytest.mark.parametrize("command", [["curve", "JOINT", "--betas", "1,2"], ["derive", "--all"]])
@@ -61,7 +62,7 @@ def test_unusable_out_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
     target = {"file": blocker, "under-file": blocker / "out", "missing-parent-file": blocker / "a" / "b"}[out]
     argv = [str(joint) if a == "JOINT" else a for a in command] + ["--out", str(target)]
     with case(f"cli {command[0]}"):
-        one_line_error(capsys, main(argv))
+        one_line_error(capsys, main(argv), f"cli {command[0]}")
 
 
 @pytest.mark.parametrize("argv", [["ntk-info", "--data", "missing.npz"], ["ntk-info", "--n-train", "0"], ["sweep", "nope", "--out", "x", "--dry-run"]])
@@ -70,4 +71,4 @@ def test_other_commands_refuse_bad_arguments_in_one_line(tmp_path: Path, capsys:
     if argv[0] == "ntk-info":
         argv = [*argv, "--out", str(tmp_path / "o")]
     with case(f"cli {argv[0]}"):
-        one_line_error(capsys, main(argv))
+        one_line_error(capsys, main(argv), f"cli {argv[0]}")

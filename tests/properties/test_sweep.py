@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from ibtheory import sweep
 
-from ._cases import case
+from ._cases import case, refuses
 
 SCALARS = st.one_of(st.integers(-(10**6), 10**6), st.floats(allow_nan=False, allow_infinity=False, width=64), st.text(max_size=8))
 
@@ -31,16 +31,11 @@ def test_task_key_is_deterministic_and_separates_parameters(params: dict, seed: 
     [{"a": []}, {"a": [1, 1]}, {"a": 3}, {"a": [[1, 2]]}, {"a": [float("nan")]}, {"": [1]}, {"a": [object()]}],
 )
 def test_grid_refuses_bad_parameter_lists(params: dict) -> None:
-    with case("Grid"):
-        with pytest.raises((sweep.SweepError, ValueError, TypeError)) as info:
-            sweep.Grid(params)
-        name = next(iter(params))
-        assert name == "" or repr(name) in str(info.value) or name in str(info.value), str(info.value)
+    # SweepError is a ValueError; the message names the parameter (or says the name is empty)
+    name = next(iter(params))
+    refuses("Grid", name or None, sweep.Grid, params)
 
 
 @pytest.mark.parametrize("seeds", [(), (1, 1), (-1,), (1.5,), ("a",), (True,)])
 def test_grid_refuses_bad_seeds(seeds: tuple) -> None:
-    with case("Grid"):
-        with pytest.raises((sweep.SweepError, ValueError, TypeError)) as info:
-            sweep.Grid({"a": [1]}, seeds=seeds)
-        assert "seed" in str(info.value)
+    refuses("Grid", "seeds", sweep.Grid, {"a": [1]}, seeds=seeds)
