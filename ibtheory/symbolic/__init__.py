@@ -103,6 +103,10 @@ from ._printing import latex as latex
 from ._printing import named_function as named_function
 from ._printing import register_index_letter as register_index_letter
 from ._printing import register_indexed as register_indexed
+
+# --- rate-distortion (catalogue: rate-distortion) ---
+from ._rate_distortion import RATE_DISTORTION_REFERENCE as RATE_DISTORTION_REFERENCE
+from ._rate_distortion import rate_distortion_derivation as rate_distortion_derivation
 from ._symbols import DISCRETE_AXES as DISCRETE_AXES
 from ._vocabulary import H as H
 from ._vocabulary import I as I
