@@ -42,7 +42,7 @@ SQUARED_INFO_ATOL = 1e-6
 #: The IB on a deterministic rule: a point counts as a corner within this of 0 or H(Y).
 CORNER_ATOL = 1e-6
 #: Issue 17's budgets: a new functional derived and generated within a minute on 2 cores, a cached one
-#: loaded within a second (here: functional_curve end to end minus the solve, see the test).
+#: loaded within a second (the kernels functional_curve gets before solving, timed in fresh interpreters).
 DERIVE_BUDGET_S = 60.0
 CACHED_LOAD_S = 1.0
 
@@ -180,16 +180,11 @@ def test_squared_ib_traces_the_linear_segment_that_the_ib_only_has_corners_of(ca
 
 _TIMING_SCRIPT = """
 import json, sys, time
-import numpy as np
-from ibtheory.solvers._functional import functional_curve
+from ibtheory.kernels import functional_kernels
 from ibtheory.symbolic import I, beta
-p_xy = np.full((4, 2), 1 / 8)
-p_xy[:, 0] *= np.array([1.5, 0.5, 1.2, 0.8]); p_xy /= p_xy.sum()
 L = I("X;T") ** 2 - beta * I("T;Y") + I("X;T") ** 3 / 7
-t = time.perf_counter(); functional_curve(p_xy, [2.0], L, cache_dir=sys.argv[1], locate_transitions=False)
-total = time.perf_counter() - t
-t = time.perf_counter(); functional_curve(p_xy, [2.0], L, cache_dir=False, locate_transitions=False)
-print(json.dumps({"total": total, "in_process": time.perf_counter() - t}))
+t = time.perf_counter(); k = functional_kernels(L, cache_dir=sys.argv[1])
+print(json.dumps({"seconds": time.perf_counter() - t, "from_cache": k.from_cache}))
 """
 
 
@@ -202,13 +197,13 @@ def _timed(cache_dir) -> dict[str, float]:
 
 
 def test_new_functional_derives_within_a_minute_and_loads_from_the_cache_within_a_second(tmp_path):
-    # each call in a fresh interpreter: the first derives and generates (nothing memoised), the second
-    # loads from the disk cache; the solve itself (one beta, 4x2) is the same in both and in the
-    # in-process repeat, which is subtracted to leave the cost of getting the kernels
+    # what functional_curve does before solving, each time in a fresh interpreter (nothing memoised):
+    # the first derives and generates a functional no other test uses, the second loads it from disk
     first = _timed(tmp_path)
     second = _timed(tmp_path)
-    assert first["total"] < DERIVE_BUDGET_S, first
-    assert second["total"] - second["in_process"] < CACHED_LOAD_S, second
+    assert not first["from_cache"] and second["from_cache"]
+    assert first["seconds"] < DERIVE_BUDGET_S, first
+    assert second["seconds"] < CACHED_LOAD_S, second
 
 
 def test_bad_functionals_raise_value_errors_naming_the_problem(cache):
