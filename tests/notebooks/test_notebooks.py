@@ -25,7 +25,9 @@ def test_there_are_notebooks():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_as_a_script(path, tmp_path):
-    env = {**os.environ, "IBTHEORY_NOTEBOOK_QUICK": "1", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
+    # Run-time kernels (notebook 08) are cached in the test's folder, not in the user's ~/.cache.
+    env = {**os.environ, "IBTHEORY_NOTEBOOK_QUICK": "1", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1",
+           "IBTHEORY_CACHE_DIR": str(tmp_path / "cache")}
     proc = subprocess.run(
         [sys.executable, str(path)],
         cwd=tmp_path,
