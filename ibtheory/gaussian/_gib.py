@@ -51,7 +51,8 @@ class GaussianIBResult:
         (n_x,) rho_i, descending (0 for directions X shares nothing with Y).
     critical_betas:
         (n_x,) ascending; 1/(1 - lambda_i) for the IB, lambda_i/(1 - lambda_i) for the dualIB;
-        inf for the n_x - n_y directions X shares nothing with Y when n_x > n_y (lambda_i = 1).
+        inf for the n_x - n_y directions X shares nothing with Y when n_x > n_y (lambda_i = 1), and
+        where the critical beta exceeds the float64 range (canonical correlations below ~1e-154).
     eigenvectors:
         (n_x, n_x) row i is the left eigenvector v_i^T, normalised to v_i^T Sigma_x v_i = 1.
     projections:
@@ -184,7 +185,8 @@ def _solve(method: str, cov_x: Any, cov_xy: Any, cov_y: Any, betas: Any, units: 
         direction, critical = k.gaussian_dual_ib_direction, k.gaussian_dual_ib_critical_beta
     per_direction = direction(spec.eigenvalues, spec.rho_sq, one, b)  # each (n_b, n_x)
     alphas = per_direction.alpha
-    crit = critical(spec.eigenvalues, spec.rho_sq)
+    with np.errstate(over="ignore"):  # rho^2 < ~5.6e-309: beyond every float, as for rho = 0 (inf)
+        crit = critical(spec.eigenvalues, spec.rho_sq)
     i_xy = k.gaussian_direction_mutual_information(spec.eigenvalues).sum()
     return GaussianIBResult(
         method=method,
