@@ -9,11 +9,14 @@ on (n1, n2) blocks with ``var1`` of shape (n1, 1) and ``var2`` of shape (1, n2).
 from __future__ import annotations
 
 import functools
+import importlib.util
+from dataclasses import dataclass
+from types import ModuleType
 
 import sympy as sp
 from sympy.codegen.cfunctions import expm1
 
-from ..codegen import KernelSpec, kernel
+from ..codegen import KernelSpec, kernel, render_module
 from ..symbolic import (
     ACTIVATIONS,
     ANGLE_ACTIVATIONS,
@@ -194,3 +197,65 @@ def kernel_specs() -> list[KernelSpec]:
         )
     )
     return specs
+
+
+def _activation_specs(prefix: str, dual: dict) -> list[KernelSpec]:
+    """``<prefix>_dense_step`` / ``_dense_step_diag`` (closed forms only) and ``<prefix>_phi``."""
+    specs = []
+    if dual["e"] is not None:
+        pair = {"nngp": w_std**2 * dual["e"] + b_std**2}
+        pair["ntk"] = pair["nngp"] + w_std**2 * dual["edot"] * ntk
+        diag = {"nngp": w_std**2 * dual["e_diag"] + b_std**2}
+        diag["ntk"] = diag["nngp"] + w_std**2 * dual["edot_diag"] * ntk
+        specs.append(kernel(f"{prefix}_dense_step", [nngp, ntk, var1, var2, w_std, b_std], pair,
+                            doc=f"One activation + Dense step for pairs ({dual['method']} dual).", reference=_ACT_REF))
+        specs.append(kernel(f"{prefix}_dense_step_diag", [nngp, ntk, w_std, b_std], diag,
+                            doc="One activation + Dense step for the diagonal entries.", reference=_ACT_REF))
+    specs.append(kernel(f"{prefix}_phi", [u_act], {"phi": dual["phi"], "dphi": dual["dphi"]},
+                        doc="The activation and its derivative (elementwise).", reference=_ACT_REF))
+    return specs
+
+
+@dataclass(frozen=True)
+class ActivationKernels:
+    """Run-time generated kernels of one activation (a SymPy Lambda or a name), for
+    :func:`ibtheory.ntk.fc_kernels` and the finite networks (pass it as ``activation=``).
+
+    ``name`` is ``"activation"`` (the modules' function prefix), ``method`` the route of
+    :func:`ibtheory.symbolic.dual_activation` (``"quadrature"``: no ``*_dense_step`` kernels),
+    ``label`` the activation as text; ``modules`` maps ``"numpy"`` / ``"torch"`` to the generated
+    modules (torch absent when torch is not installed)."""
+
+    name: str
+    method: str
+    label: str
+    modules: dict
+
+    def kernels(self, backend: str) -> ModuleType:
+        """The generated module of ``backend`` (``"numpy"`` or ``"torch"``)."""
+        if backend not in self.modules:
+            raise ValueError(f"no {backend} kernels for activation {self.label} (installed backends: {sorted(self.modules)})")
+        return self.modules[backend]
+
+
+@functools.lru_cache(maxsize=32)
+def activation_kernels(activation: object) -> ActivationKernels:
+    """Derive (:func:`ibtheory.symbolic.dual_activation`) and generate the NumPy and Torch kernels of
+    ``activation``, a name or a one-variable SymPy Lambda (``ValueError`` for bad ones, as there).
+
+    The kernels layer is the one that may import both the symbolic layer and codegen; the
+    algorithms take the returned object: ``fc_kernels(x, activation=activation_kernels(Lambda(u, ...)))``.
+    """
+    dual = dual_activation(activation)
+    specs = _activation_specs("activation", dual)
+    label = str(activation)
+    modules: dict = {}
+    for backend in ("numpy", "torch"):
+        if backend == "torch" and importlib.util.find_spec("torch") is None:
+            continue
+        text = render_module(specs, backend, source=f"ibtheory.kernels.activation_kernels({label})", title=f"Kernels of the activation {label}")
+        module = ModuleType(f"ibtheory_activation_{backend}")
+        module.__file__ = f"<activation {label} {backend}>"
+        exec(compile(text, module.__file__, "exec"), module.__dict__)  # text generated here from SymPy objects
+        modules[backend] = module
+    return ActivationKernels(name="activation", method=str(dual["method"]), label=label, modules=modules)

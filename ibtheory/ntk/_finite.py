@@ -26,7 +26,7 @@ import numpy as np
 from ..display import repr_html
 from ..numeric import check_finite_array, check_int, check_positive, check_positive_int
 from ._ensemble import check_targets, check_times
-from ._kernels import ACTIVATIONS, check_depth, check_layer_stds
+from ._kernels import activation_label, check_activation, check_depth, check_layer_stds
 
 #: Most gradient-descent steps one call may take (``times`` / ``dt`` rounded). At ~1e-4 s a step
 #: (a tiny network) 1e9 steps is more than a day; larger counts are a mistaken ``times`` or ``dt``
@@ -100,8 +100,7 @@ class FiniteEnsemble:
 
 
 def _check_common(activation: str, w_std: Any, b_std: Any, depth: Any, width: Any, n_networks: Any, seed: Any):
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    check_activation(activation)
     depth = check_depth(depth)
     w, b = check_layer_stds(w_std, "w_std", depth), check_layer_stds(b_std, "b_std", depth)  # one per Dense layer
     width = check_positive_int(width, "width")
@@ -134,9 +133,12 @@ def _phi(torch: Any, activation: str):
     generated ``<activation>_phi`` kernel (the same phi whose dual the analytic kernels use)."""
     if activation in ("relu", "erf"):
         return torch.relu if activation == "relu" else torch.erf
-    from .._generated import ntk_torch
+    if isinstance(activation, str):
+        from .._generated import ntk_torch
 
-    fn = getattr(ntk_torch, f"{activation}_phi")
+        fn = getattr(ntk_torch, f"{activation}_phi")
+    else:  # run-time kernels (ibtheory.kernels.activation_kernels)
+        fn = getattr(activation.kernels("torch"), f"{activation.name}_phi")
     return lambda z: fn(z).phi
 
 
@@ -195,7 +197,7 @@ def empirical_kernels(
         hh = w[layer] ** 2 * torch.matmul(h[:, sl1], h[:, sl2].transpose(1, 2)) / h.shape[-1] + b[layer] ** 2
         ntk += hh * torch.matmul(delta[:, sl1], delta[:, sl2].transpose(1, 2))
     return EmpiricalKernels(
-        nngp=nngp.numpy(), ntk=ntk.numpy(), width=width, depth=depth, activation=activation,
+        nngp=nngp.numpy(), ntk=ntk.numpy(), width=width, depth=depth, activation=activation_label(activation),
         w_std=w[0] if len(set(w)) == 1 else w, b_std=b[0] if len(set(b)) == 1 else b, seed=seed,
     )
 

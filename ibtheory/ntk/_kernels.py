@@ -184,9 +184,37 @@ def _check_inputs(x1: Any, x2: Any, depth: Any, activation: str, w_std: Any, b_s
                 f"x1 and x2 must have the same number of features, got {x1.shape[1]} and {x2.shape[1]}"
             )
     depth = check_depth(depth)
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    check_activation(activation)
     return x1, x2, depth, check_layer_stds(w_std, "w_std", depth), check_layer_stds(b_std, "b_std", depth)
+
+
+def check_activation(activation: Any) -> None:
+    """A name of :data:`ACTIVATIONS`, or the run-time kernels of one
+    (:func:`ibtheory.kernels.activation_kernels`); ``ValueError`` otherwise."""
+    if isinstance(activation, str):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+        return
+    if callable(getattr(activation, "kernels", None)) and isinstance(getattr(activation, "name", None), str):
+        return
+    if hasattr(activation, "free_symbols"):  # a SymPy object: derived in the kernels layer, not here
+        raise ValueError(
+            f"activation {activation} is a SymPy expression: pass ibtheory.kernels.activation_kernels(it) "
+            "(derived and code-generated there; this layer may not import the symbolic one)"
+        )
+    raise ValueError(f"activation must be one of {ACTIVATIONS} or ibtheory.kernels.activation_kernels(...), got {activation!r}")
+
+
+def activation_label(activation: Any) -> str:
+    """The activation as recorded in results: its name, or the run-time kernels' label."""
+    return activation if isinstance(activation, str) else str(activation.label)
+
+
+def activation_module(be: ArrayBackend, activation: Any) -> tuple[Any, str]:
+    """(module with the activation's kernels, their name prefix) for ``be``."""
+    if isinstance(activation, str):
+        return be.kernels("ntk"), activation
+    return activation.kernels("torch" if be.is_torch else "numpy"), activation.name
 
 
 def check_layer_stds(std: Any, name: str, depth: int) -> tuple[float, ...]:
@@ -262,8 +290,9 @@ def _quadrature_steps(be: ArrayBackend, gen: Any, activation: str, deg: int) -> 
 
 
 def _steps(be: ArrayBackend, gen: Any, activation: str, deg: int) -> tuple[Callable, Callable]:
-    """(pair step, diagonal step): generated closed forms, or quadrature."""
-    if activation in CLOSED_FORM_ACTIVATIONS:
+    """(pair step, diagonal step): generated closed forms, or quadrature (``gen``: the module with
+    the activation's kernels, ``activation``: their name prefix)."""
+    if hasattr(gen, f"{activation}_dense_step"):
         pair = getattr(gen, f"{activation}_dense_step")
         if "work" not in inspect.signature(pair).parameters:  # printed without scratch reuse
             plain = pair
@@ -332,7 +361,8 @@ def _block_plan(
             f"the {activation} kernels of these inputs overflow float64: the input layer w_std^2 |x|^2 / d + "
             f"b_std^2 is not a float64 (max |x| = {math.ldexp(big, scale_exp):.3g}, w_std = {w!r}); rescale the inputs"
         )
-    step, step_diag = _steps(be, gen, activation, quadrature_degree)
+    act_gen, act_name = activation_module(be, activation)
+    step, step_diag = _steps(be, act_gen, act_name, quadrature_degree)
     diag1 = _diag_recursion(gen, be.asarray(sq_in[0]), depth, activation, w, b, step_diag)
     diag2 = diag1 if symmetric else _diag_recursion(gen, be.asarray(sq_in[1]), depth, activation, w, b, step_diag)
     n1, n2 = x1.shape[0], (x1 if symmetric else x2).shape[0]
@@ -664,7 +694,7 @@ def fc_kernels(
             with ThreadPoolExecutor(max_workers=threads) as pool:
                 list(pool.map(fill, tasks))  # re-raises a worker's exception here
     return FCKernels(
-        nngp=nngp_out, ntk=ntk_out, depth=int(depth), activation=activation, w_std=_as_recorded(w_std),
+        nngp=nngp_out, ntk=ntk_out, depth=int(depth), activation=activation_label(activation), w_std=_as_recorded(w_std),
         b_std=_as_recorded(b_std), backend=backend, symmetric=x2 is None,
     )
 
