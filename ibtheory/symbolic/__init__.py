@@ -7,6 +7,11 @@ ibtheory; :mod:`ibtheory.kernels` turns its results into code-generation specs.
 """
 
 from . import symbols as symbols
+from ._activations import NAMED_ACTIVATIONS as NAMED_ACTIVATIONS
+from ._activations import activation_lambda as activation_lambda
+from ._activations import activations_derivation as activations_derivation
+from ._activations import dual_activation as dual_activation
+from ._activations import u_act as u_act
 from ._catalog import DERIVATIONS as DERIVATIONS
 from ._derivation import Derivation as Derivation
 from ._derivation import DerivationError as DerivationError
@@ -84,10 +89,6 @@ from ._ntk import relu_supplement as relu_supplement
 from ._ntk import stable_diagonal_forms as stable_diagonal_forms
 from ._ntk import stable_forms as stable_forms
 from ._ntk import textbook_forms as textbook_forms
-from ._activations import NAMED_ACTIVATIONS as NAMED_ACTIVATIONS
-from ._activations import activation_lambda as activation_lambda
-from ._activations import dual_activation as dual_activation
-from ._activations import u_act as u_act
 from ._ntk_angles import ANGLE_ACTIVATIONS as ANGLE_ACTIVATIONS
 from ._ntk_angles import ntk_angle_derivation as ntk_angle_derivation
 from ._ntk_angles import one_minus_corr as one_minus_corr

@@ -331,7 +331,8 @@ def activations_derivation() -> Derivation:
     for name in NAMED_ACTIVATIONS:
         d = dual_activation(name)
         phi = Named(rf"\phi_{{\mathrm{{{name.replace('_', ' ')}}}}}(u)")
-        eqs: list[object] = [sp.Eq(phi, d["phi"])]
+        shown_u = {_u: Named("u")}
+        eqs: list[object] = [sp.Eq(phi, sp.sympify(d["phi"]).xreplace(shown_u))]
         if d["method"] != "quadrature":
             eqs += [sp.Eq(Named(r"E"), d["e"]), sp.Eq(Named(r"\dot E"), d["edot"])]
             text = f"Closed form by the {d['method']} route (module docstring); Price's theorem and the zero-correlation value checked."
