@@ -38,6 +38,7 @@ _EXPORTS: dict[str, str] = {
     "IBFamilyCurve": "solvers",
     "rd_curve": "solvers",
     "RDCurve": "solvers",
+    "functional_curve": "solvers",
     # --- Gaussian IB / dualIB (ibtheory.gaussian) ---
     "gaussian_ib": "gaussian",
     "gaussian_dual_ib": "gaussian",
@@ -65,6 +66,7 @@ _EXPORTS: dict[str, str] = {
     # --- derivations (ibtheory.symbolic) ---
     "Derivation": "symbolic",
     "DERIVATIONS": "symbolic",
+    "derive": "symbolic",
 }
 _SUBPACKAGES = (
     "codegen", "estimators", "explore", "gaussian", "infoplane", "kernels", "models", "ntk",
@@ -101,6 +103,7 @@ if TYPE_CHECKING:
     from .solvers import RDCurve as RDCurve
     from .solvers import critical_betas as critical_betas
     from .solvers import dib_curve as dib_curve
+    from .solvers import functional_curve as functional_curve
     from .solvers import gib_curve as gib_curve
     from .solvers import ib_curve as ib_curve
     from .solvers import rd_curve as rd_curve
@@ -110,6 +113,7 @@ if TYPE_CHECKING:
     from .solvers import trivial_critical_betas as trivial_critical_betas
     from .symbolic import DERIVATIONS as DERIVATIONS
     from .symbolic import Derivation as Derivation
+    from .symbolic import derive as derive
 
 
 def __getattr__(name: str) -> Any:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -58,6 +59,8 @@ from ..numeric import (
 )
 from ._engine import KernelSet, compact, iterate, iterate_on_device, kernel_set, point_objective
 from ._envelope import Lines, Optimality, below_envelope, envelope_crossings
+from ._family import IBFamilyCurve
+from ._family_dispatch import FAMILY_METHODS, check_alpha_for, family_curve
 from ._solve import (
     DEFAULT_TOL,
     MASS_TOL,
@@ -328,8 +331,18 @@ def ib_curve(
     locate_transitions: bool = True,
     transition_rtol: float = TRANSITION_RTOL,
     effort: str = "optimum",
-) -> IBCurve:
+    alpha: float | None = None,
+    functional: Any = None,
+    params: Mapping[Any, Any] | None = None,
+    cache_dir: Any = None,
+) -> IBCurve | IBFamilyCurve:
     """The optimal IB (``method="ib"``) or dualIB (``"dualib"``) curve of ``p_xy`` on ``betas``.
+
+    The IB family and users' functionals go through the same call: ``method="gib"`` with ``alpha``
+    (the generalized IB, :func:`gib_curve`), ``method="dib"`` (the deterministic IB, exact for
+    n_x <= 10, :func:`dib_curve`); ``functional=L`` with ``params`` (any Lagrangian of the
+    :mod:`ibtheory.symbolic` vocabulary, kernels generated at run time and cached in ``cache_dir``,
+    :func:`functional_curve`).
 
     Deterministic annealing in both directions with cluster splitting and merging, the better
     branch kept per beta, then a batched polish (module docstring; theory.md 1.3, 1.5, 3.2). The
@@ -352,6 +365,23 @@ def ib_curve(
     with n_x (n_x in the hundreds: pass a smaller ``n_clusters``, the curve is then optimal among
     encoders with at most that many clusters, which binds at large beta, or use ``effort="fast"``).
     """
+    if functional is not None:
+        if method != "ib" or alpha is not None:
+            raise ValueError("functional= poses its own Lagrangian; leave method and alpha at their defaults "
+                             "(put alpha and other parameters in params=)")
+        from ._functional import functional_curve  # _functional imports this module
+
+        return functional_curve(p_xy, betas, functional, params=params, n_clusters=n_clusters, units=units,
+                                normalize=normalize, tol=tol, max_iter=max_iter, backend=backend, device=device,
+                                seed=seed, reverse=reverse, forward=forward, locate_transitions=locate_transitions,
+                                transition_rtol=transition_rtol, effort=effort, cache_dir=cache_dir)
+    if params is not None or cache_dir is not None:
+        raise ValueError("params= and cache_dir= apply to functional= only")
+    check_alpha_for(method, alpha)
+    if method in FAMILY_METHODS:
+        return family_curve(p_xy, betas, method=method, alpha=alpha, units=units, normalize=normalize,
+                            n_clusters=n_clusters, seed=seed, backend=backend, device=device,
+                            locate_transitions=locate_transitions, transition_rtol=transition_rtol)
     opts = _CurveOptions.checked(method=method, units=units, tol=tol, max_iter=max_iter, reverse=reverse,
                                  forward=forward, locate_transitions=locate_transitions,
                                  transition_rtol=transition_rtol, effort=effort)
