@@ -48,6 +48,9 @@ PARTITION_CHUNK = 16384
 MOVE_TOL = 1e-12
 #: Divisor for the decoder of an empty cluster (its joint is 0, so its decoder is 0, not 0/0).
 EMPTY_MASS = 1e-300
+#: Clusters kept in the per-(beta, cluster) cache of :meth:`_Search.deltas` before it is emptied
+#: (each holds two n_x vectors: 64 MB at n_x = 512).
+CACHE_MAX = 8192
 #: Cap on local-search sweeps per start (each sweep takes at least one improving move).
 MAX_SWEEPS = 500
 #: Cap on Strouse & Schwab argmax alternations per start.
@@ -155,6 +158,9 @@ class _Search:
         self.p_x, self.p_y_given_x, self.capacity = p_x, p_y_given_x, capacity
         self.p_xy = p_x[:, None] * p_y_given_x
         self.pool: dict[bytes, tuple[np.ndarray, float, float]] = {}  # partitions found, as lines
+        # per beta and cluster (packed membership): its term, with each x added, without each x
+        self.cache: dict[float, dict[bytes, tuple[float, np.ndarray, np.ndarray]]] = {}
+        self.cached = 0
 
     def line(self, labels: np.ndarray) -> tuple[float, float]:
         """(H(T), I(T;Y)) of a partition; the partition joins the pool."""
@@ -179,8 +185,14 @@ class _Search:
         return out
 
     def deltas(self, labels: np.ndarray, n_b: int, beta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Objective changes of every single move and merge, from one call of the generated per-cluster
-        terms. ``n_b``: clusters of ``labels`` plus empty targets (new clusters) after them.
+        """Objective changes of every single move and merge from the generated per-cluster terms.
+        ``n_b``: clusters of ``labels`` plus empty targets (new clusters) after them.
+
+        A cluster's own term, the terms of it with each x added and without each of its members
+        depend on that cluster and beta only, so they are kept per (beta, cluster) and only clusters
+        not seen before at this beta go through the kernel (the local search changes few clusters
+        per sweep, and kicks and re-seeding revisit the same clusters); the values are the same
+        numbers a fresh evaluation gives (row by row, same operations).
 
         Returns (move (n_x, n_b): x moved to cluster b, 0 where b is x's own cluster; pa, pb, merge:
         clusters a < b merged, over the pairs of non-empty clusters).
@@ -188,18 +200,37 @@ class _Search:
         k = int(labels.max()) + 1
         joints = self.joints(labels, n_b)
         n_x, n_y = self.p_xy.shape
-        pa, pb = np.triu_indices(k, 1)
-        clusters = np.concatenate([
-            joints,
-            np.maximum(joints[labels] - self.p_xy, 0.0),  # x's cluster without x
-            (joints[None, :, :] + self.p_xy[:, None, :]).reshape(-1, n_y),  # cluster b with x
-            joints[pa] + joints[pb],
-        ])
-        g_all = self.terms(clusters, beta)
-        g, src, dst = g_all[:n_b], g_all[n_b : n_b + n_x], g_all[n_b + n_x : n_b + n_x + n_x * n_b].reshape(n_x, n_b)
+        cache = self.cache.setdefault(beta, {})
+        members = labels[None, :] == np.arange(k)[:, None]
+        keys = [m.tobytes() for m in np.packbits(members, axis=1)]
+        if b"" not in cache:  # an empty cluster: its term, and each x alone
+            g0 = self.terms(np.concatenate([np.zeros((1, n_y)), self.p_xy]), beta)
+            cache[b""] = (float(g0[0]), g0[1:], np.zeros(n_x))
+        missing = [c for c in range(k) if keys[c] not in cache]
+        if missing:
+            self.cached += len(missing)
+            jm = joints[missing]
+            g_all = self.terms(np.concatenate([
+                jm,
+                (jm[:, None, :] + self.p_xy[None, :, :]).reshape(-1, n_y),  # cluster c with each x
+                np.maximum(jm[:, None, :] - self.p_xy[None, :, :], 0.0).reshape(-1, n_y),  # without each x
+            ]), beta)
+            m = len(missing)
+            with_x = g_all[m : m + m * n_x].reshape(m, n_x)
+            without_x = g_all[m + m * n_x :].reshape(m, n_x)
+            for r, c in enumerate(missing):
+                cache[keys[c]] = (float(g_all[r]), with_x[r], without_x[r])
+        entries = [cache[key] for key in keys] + [cache[b""]] * (n_b - k)
+        g = np.array([e[0] for e in entries])
+        dst = np.stack([e[1] for e in entries], axis=1)  # (n_x, n_b)
+        src = np.stack([e[2] for e in entries[:k]])[labels, np.arange(n_x)]
         move = (src - g[labels])[:, None] + dst - g[None, :]
         move[np.arange(n_x), labels] = 0.0
-        merge = g_all[n_b + n_x + n_x * n_b :] - g[pa] - g[pb]
+        pa, pb = np.triu_indices(k, 1)
+        merge = self.terms(joints[pa] + joints[pb], beta) - g[pa] - g[pb]
+        if self.cached > CACHE_MAX:  # bound the memory: start afresh
+            self.cache.clear()
+            self.cached = 0
         return move, pa, pb, merge
 
     def argmax_steps(self, labels: np.ndarray, beta: float) -> np.ndarray:

@@ -167,6 +167,39 @@ def test_heuristic_dib_runs_beyond_the_exact_range() -> None:
         assert curve.objective[k] == pytest.approx(h - curve.betas[k] * i, abs=ROUNDOFF)
 
 
+def test_local_search_deltas_are_literal_objective_changes_with_a_warm_cache() -> None:
+    """Every move and merge delta the local search reads (from the per-(beta, cluster) cache after the
+    first call) equals the change of the literal objective of the moved/merged partition."""
+    from ibtheory.solvers._dib import _Search
+
+    p_xy = random_joint(7, 3, seed=5)
+    p_x = p_xy.sum(1)
+    search = _Search(p_x, p_xy / p_x[:, None], 7)
+    beta = 3.0
+
+    def obj(labels: np.ndarray) -> float:
+        h, _, i = _literal(p_xy, (labels[:, None] == np.arange(7)).astype(float))
+        return h - beta * i
+
+    rng = np.random.default_rng(0)
+    for _ in range(4):  # later partitions share clusters with earlier ones: cache hits
+        labels = np.array([0, 0, 1, 1, 2, 2, 3])
+        labels[rng.integers(0, 7)] = rng.integers(0, 4)
+        labels = np.unique(labels, return_inverse=True)[1]
+        k = int(labels.max()) + 1
+        move, pa, pb, merge = search.deltas(labels, k + 1, beta)
+        base = obj(labels)
+        for x in range(7):
+            for b in range(k + 1):
+                moved = labels.copy()
+                moved[x] = b
+                assert move[x, b] == pytest.approx(obj(moved) - base, abs=ROUNDOFF)
+        for m in range(pa.size):
+            merged = np.where(labels == pb[m], pa[m], labels)
+            assert merge[m] == pytest.approx(obj(merged) - base, abs=ROUNDOFF)
+    assert search.cache[beta]  # the cache was used
+
+
 def test_units_bits_are_nats_over_ln2() -> None:
     p_xy = random_joint(6, 3, seed=1)
     nats, bits = dib_curve(p_xy, BETAS[:10]), dib_curve(p_xy, BETAS[:10], units="bits")
