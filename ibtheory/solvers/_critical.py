@@ -123,6 +123,10 @@ def critical_betas(p_xy: Any, method: str = "ib", *, n_critical: int = 1, beta_m
     check_method(method)
     n_critical = check_positive_int(n_critical, "n_critical")
     n_grid = check_positive_int(n_grid, "n_grid")
+    if beta_max is not None and not (isinstance(beta_max, int | float | np.floating | np.integer)
+                                     and math.isfinite(float(beta_max)) and float(beta_max) > 0):
+        # checked whatever n_critical is: a bad beta_max must not pass silently (issue 21)
+        raise ValueError(f"beta_max must be a finite positive number, got {beta_max!r}")
     joint = check_joint(p_xy, normalize=normalize)
     trivial = trivial_critical_betas(joint, method)
     if trivial.size == 0:

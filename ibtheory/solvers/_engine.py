@@ -26,6 +26,12 @@ METHODS = ("ib", "dualib")
 #: compact() renormalises an encoder row in the log domain when its kept probabilities sum below
 #: this: 2**-968 ~ 4e-292, where their exponentials are 2**52 above the subnormal range or lost.
 RARE_ROW_SUM = 2.0**-968
+#: Largest SQUAREM step length |alpha| = |r| / |v| taken (:func:`_extrapolate`): log-encoder
+#: entries are at most ~1e10 in size (beta * KL), so alpha^2 |v| = alpha |r| stays far inside float64.
+MAX_STEP = 1e100
+#: Every this many accelerated rounds :func:`iterate` also measures the plain step from the round's
+#: start (one more residual; rarely enough to leave the speed unchanged).
+PLAIN_CHECK_EVERY = 8
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,12 @@ def _extrapolate(be: ArrayBackend, x0: Any, x1: Any, x2: Any, on_device: bool = 
     v = x2 - 2 * x1 + x0
     nr = xp.sqrt(be.sum(r * r, axis=(-2, -1)))
     nv = xp.sqrt(be.sum(v * v, axis=(-2, -1)))
-    alpha = -be.clip(nr / be.clip(nv, min=1e-300), min=1.0)[:, None, None]
+    # |r| / |v| above MAX_STEP (v ~ 0: already at the fixed point up to round-off, or a linear
+    # drift) is no extrapolation but an overflow (alpha^2 v): those members take alpha = -1,
+    # for which x0 - 2 alpha r + alpha^2 v = x2, a plain step (issue 21).
+    ok = nr <= MAX_STEP * nv
+    ratio = xp.where(ok, nr / xp.where(ok & (nv > 0), nv, 1.0), 1.0)  # ok with nv = 0: r = 0
+    alpha = -be.clip(ratio, min=1.0)[:, None, None]
     xe = x0 - 2 * alpha * r + alpha**2 * v
     if not all_finite:
         xe = xp.where(fin, xe, -float("inf"))
@@ -146,6 +157,7 @@ def iterate(
     residual = np.full(n_batch, np.inf)
     active = np.arange(n_batch)
     last_obj = np.full(n_batch, np.inf) if start_objective is None else np.array(start_objective, dtype=np.float64)
+    rounds = 0
     while active.size and n_iter[active[0]] < max_iter:
         full = active.size == n_batch
         idx = be.index(active)
@@ -171,6 +183,17 @@ def iterate(
                 new, prev = be.xp.where(pick, x3, x2), be.xp.where(pick, xe, x1)
             res = max_change(be, new, prev)
             steps = 3
+            rounds += 1
+            if rounds % PLAIN_CHECK_EVERY == 0:
+                # The residual of an extrapolated branch is that of xe, not of x0: where the fixed
+                # points form a manifold (trivial encoders at large beta) xe keeps sliding along it
+                # and the round never stops although x0 already is a fixed point (issue 21). Then
+                # keep the plain step x1 with its own residual.
+                res0 = max_change(be, x1, x0)
+                stuck = (res0 <= tol) & (res > tol)
+                if stuck.any():
+                    new = be.xp.where(be.index(stuck[:, None, None]), x1, new)
+                    res = np.where(stuck, res0, res)
             if obj_tol is not None:
                 obj_new = np.where(use3, obj3, obj2)
                 flat = last_obj[active] - obj_new <= obj_tol * np.maximum(1.0, np.abs(obj_new))
@@ -214,6 +237,14 @@ def compact(
     order = order[p_t[order] > mass_tol]
     if order.size == 0:
         order = np.argsort(-p_t)[:1]
+    # A row with no mass left in the kept clusters (every kept p(t|x) exactly 0, -inf in logs: a
+    # rare x alone in a light cluster whose decoder no kept one shares) keeps its own cluster,
+    # however light: dropping it would leave that row 0/0 (issue 21).
+    held = p_t_given_x if log_p_t_given_x is None else log_p_t_given_x
+    lost = ~(held[:, order] > (-np.inf if log_p_t_given_x is not None else 0.0)).any(axis=1)
+    if lost.any():
+        extra = np.setdiff1d(np.argmax(held[lost], axis=1), order)
+        order = np.concatenate([order, extra[np.argsort(-p_t[extra], kind="stable")]])
     # Each cluster (by decreasing mass) joins the first group whose leader's decoder is within
     # merge_tol, else leads a new group. Only the close pairs (found in O(K log K)) can join.
     decoders = p_y_given_t[:, order].T  # (K, n_y)
