@@ -601,6 +601,10 @@ def _fast(ann: _Annealer, betas_sorted: np.ndarray, q_rev: np.ndarray,
     runs = _sweep(ann, betas_sorted, q_rev, down=True, split=False)
     pool = Lines()
     _lines_of(runs, pool)
+    # The one-cluster encoder is a fixed point at every beta, so its line is free and always valid;
+    # a reverse sweep warm-started on a split branch may never come back to it (issue 21 item 2:
+    # a 2-cluster point above the trivial line at the lowest beta, I(X;T) then falling with beta).
+    _lines_of_encoder(ann, np.ones((ann.p_x.size, 1)), pool)
     starts: Starts = [[r.objective] for r in runs]
 
     def loose(betas: np.ndarray, seeds: list[np.ndarray]) -> list[_Run]:

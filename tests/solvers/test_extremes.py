@@ -134,3 +134,25 @@ def test_squarem_step_without_curvature_is_a_plain_step():
     expected = x2 - np.log(np.exp(x2).sum(-1, keepdims=True))
     assert np.all(np.isfinite(xe))
     assert np.allclose(xe, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("m", [5e-4, 5e-7, 5e-13])
+def test_fast_dual_curve_keeps_the_one_cluster_solution(m):
+    # item 2: the reverse sweep, warm-started on the 2-cluster branch at beta 1.0317, stayed on it
+    # at beta 1 although the one-cluster encoder (a fixed point at every beta) is lower there. The
+    # optimal objective is the lower envelope of the lines a_q + beta s_q (a_q = I(X;T)); along a
+    # lower envelope the slopes fall and the intercepts rise, so I(X;T) cannot decrease in beta.
+    p_xy = np.array([[0.25, 0.25], [m, 0.0], [0.5, 0.0]])
+    p_xy /= p_xy.sum()
+    curve = ib_curve(p_xy, [1.0, 1.0317], method="dualib", effort="fast", locate_transitions=False)
+    assert np.all(np.diff(curve.i_xt) >= -INFO_TOL)
+    assert np.all(curve.optimality.envelope_gap <= INFO_TOL)
+    # the one-cluster objective at beta 1, literally: E_x KL[p(y|t) || p(y|x)] with the normalised
+    # geometric-mean decoder (theory.md 3.2) and p(y|x) floored at 1e-300 as in the solver
+    p_x = p_xy.sum(1)
+    log_pyx = np.log(np.maximum(p_xy / p_x[:, None], 1e-300))
+    lbar = p_x @ log_pyx
+    dec = np.exp(lbar - lbar.max())
+    dec /= dec.sum()
+    trivial = float(p_x @ (dec * (np.log(dec) - log_pyx)).sum(1))
+    assert curve.objective[0] <= trivial + INFO_TOL
