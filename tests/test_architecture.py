@@ -33,7 +33,7 @@ ALLOWED: dict[str, set[str]] = {
 #: Run-time kernels (docs/architecture.md): solvers may generate a user functional's kernels through the
 #: public ``ibtheory.kernels`` (the pipeline run on demand), imported inside the function that needs it,
 #: so that importing the solvers loads no SymPy.
-LAZY_ALLOWED: dict[str, set[str]] = {"solvers": {"kernels"}}
+LAZY_ALLOWED: dict[str, set[str]] = {"solvers": {"kernels"}, "ntk": {"kernels"}}
 #: Modules whose leading underscore marks a layer, not a private helper (style.md 2).
 LAYER_MODULES = {"_generated"}
 

@@ -5,7 +5,8 @@ The only layer that imports both :mod:`ibtheory.symbolic` (the derivations) and
 derivation results into :class:`ibtheory.codegen.KernelSpec` objects (arguments, index axes,
 named outputs, numerical floors, documentation); :data:`KERNEL_GROUPS` names them, and
 :func:`build` / :func:`render_group` write or check ``ibtheory/_generated/GROUP_{numpy,torch}.py``.
-Algorithms never import this package: they use the committed generated modules.
+Algorithms use the committed generated modules; only users' own functionals and activations
+are generated at run time (:func:`functional_kernels`, :func:`activation_kernels`), imported lazily.
 """
 
 from ._build import build as build
@@ -20,4 +21,6 @@ from ._functional import functional_kernels as functional_kernels
 from ._ib import LABEL_FLOOR as LABEL_FLOOR
 from ._ib import MASS_FLOOR as MASS_FLOOR
 from ._ntk import EIG_FLOOR as EIG_FLOOR
+from ._ntk import ActivationKernels as ActivationKernels
+from ._ntk import activation_kernels as activation_kernels
 from ._registry import KERNEL_GROUPS as KERNEL_GROUPS

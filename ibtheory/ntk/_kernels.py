@@ -191,32 +191,39 @@ def _check_inputs(x1: Any, x2: Any, depth: Any, activation: str, w_std: Any, b_s
     return x1, x2, depth, check_layer_stds(w_std, "w_std", depth), check_layer_stds(b_std, "b_std", depth)
 
 
+def resolve_activation(activation: Any) -> Any:
+    """A SymPy ``Lambda`` becomes its run-time kernels (:func:`ibtheory.kernels.activation_kernels`:
+    derived and generated on first use, then memoised); names and kernel objects pass through."""
+    if not isinstance(activation, str) and hasattr(activation, "free_symbols"):
+        from ..kernels import activation_kernels  # run-time kernels: the pipeline run on demand
+
+        return activation_kernels(activation)
+    return activation
+
+
 def check_activation(activation: Any) -> None:
-    """A name of :data:`ACTIVATIONS`, or the run-time kernels of one
-    (:func:`ibtheory.kernels.activation_kernels`); ``ValueError`` otherwise."""
+    """A name of :data:`ACTIVATIONS`, a one-variable SymPy ``Lambda``, or the run-time kernels of
+    one (:func:`ibtheory.kernels.activation_kernels`); ``ValueError`` otherwise."""
     if isinstance(activation, str):
         if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+            raise ValueError(f"activation must be one of {ACTIVATIONS} or a one-variable SymPy Lambda, got {activation!r}")
         return
+    activation = resolve_activation(activation)
     if callable(getattr(activation, "kernels", None)) and isinstance(getattr(activation, "name", None), str):
         return
-    if hasattr(activation, "free_symbols"):  # a SymPy object: derived in the kernels layer, not here
-        raise ValueError(
-            f"activation {activation} is a SymPy expression: pass ibtheory.kernels.activation_kernels(it) "
-            "(derived and code-generated there; this layer may not import the symbolic one)"
-        )
-    raise ValueError(f"activation must be one of {ACTIVATIONS} or ibtheory.kernels.activation_kernels(...), got {activation!r}")
+    raise ValueError(f"activation must be one of {ACTIVATIONS} or a one-variable SymPy Lambda, got {activation!r}")
 
 
 def activation_label(activation: Any) -> str:
     """The activation as recorded in results: its name, or the run-time kernels' label."""
-    return activation if isinstance(activation, str) else str(activation.label)
+    return activation if isinstance(activation, str) else str(resolve_activation(activation).label)
 
 
 def activation_module(be: ArrayBackend, activation: Any) -> tuple[Any, str]:
     """(module with the activation's kernels, their name prefix) for ``be``."""
     if isinstance(activation, str):
         return be.kernels("ntk"), activation
+    activation = resolve_activation(activation)
     return activation.kernels("torch" if be.is_torch else "numpy"), activation.name
 
 
@@ -658,8 +665,8 @@ def fc_kernels(
         (``tanh``, ``sigmoid``, ``softplus``: 2-D Gauss-Hermite with ``quadrature_degree`` nodes
         per axis; measured relative error at 25 nodes, depth 2, w_std 1.3, unit-scale inputs: tanh
         9e-2 (7.9e-4 at 100 nodes: its derivative is narrow beside the pre-activation spread),
-        sigmoid 7e-5, softplus 4e-5). A SymPy Lambda is derived and generated at run time by
-        :func:`ibtheory.kernels.activation_kernels` (this layer may not import the symbolic one).
+        sigmoid 7e-5, softplus 4e-5). A one-variable SymPy ``Lambda`` is derived and generated at
+        run time by :func:`ibtheory.kernels.activation_kernels` (on first use, then memoised).
     w_std, b_std:
         Weight and bias standard deviations (>= 0): one number for every Dense layer, or a
         sequence of ``depth + 1`` (the hidden layers in order, then the readout).

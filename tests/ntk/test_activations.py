@@ -216,8 +216,7 @@ LAMBDAS = {
 
 @pytest.mark.parametrize("method", list(LAMBDAS))
 def test_a_user_lambda_is_derived_generated_and_matches_its_finite_networks(method):
-    # (ibtheory.kernels does not export activation_kernels yet: see the issue 19 report)
-    from ibtheory.kernels._ntk import activation_kernels
+    from ibtheory.kernels import activation_kernels
 
     q = sp.Symbol("q")
     kern = activation_kernels(sp.Lambda(q, LAMBDAS[method](q)))
@@ -233,7 +232,7 @@ def test_a_user_lambda_is_derived_generated_and_matches_its_finite_networks(meth
 
 
 def test_a_named_activation_through_the_run_time_path_equals_the_committed_kernels():
-    from ibtheory.kernels._ntk import activation_kernels
+    from ibtheory.kernels import activation_kernels
 
     x = np.random.default_rng(1).normal(size=(6, 3))
     for name in ("gelu", "sin", "softplus"):
@@ -242,7 +241,19 @@ def test_a_named_activation_through_the_run_time_path_equals_the_committed_kerne
         np.testing.assert_allclose(b.ntk, a.ntk, rtol=1e-13)
 
 
-def test_a_raw_lambda_in_fc_kernels_asks_for_the_kernels_layer():
+def test_a_raw_lambda_in_fc_kernels_is_derived_on_first_use():
+    # a Lambda of a named activation must give that activation's committed kernels, through
+    # the run-time pipeline (derive, generate, memoise) rather than the committed module
     q = sp.Symbol("q")
-    with pytest.raises(ValueError, match="activation_kernels"):
-        fc_kernels(np.ones((2, 3)), depth=1, activation=sp.Lambda(q, q**2), w_std=1.0, b_std=0.0)
+    x = np.random.default_rng(2).normal(size=(5, 3))
+    named = fc_kernels(x, depth=2, activation="sin", w_std=1.1, b_std=0.2)
+    raw = fc_kernels(x, depth=2, activation=sp.Lambda(q, sp.sin(q)), w_std=1.1, b_std=0.2)
+    assert raw.activation == str(sp.Lambda(q, sp.sin(q)))
+    np.testing.assert_allclose(raw.ntk, named.ntk, rtol=1e-13)
+    np.testing.assert_allclose(raw.nngp, named.nngp, rtol=1e-13)
+
+
+def test_a_raw_lambda_of_two_variables_is_refused_by_fc_kernels():
+    q, r = sp.symbols("q r")
+    with pytest.raises(ValueError, match="one variable"):
+        fc_kernels(np.ones((2, 3)), depth=1, activation=sp.Lambda((q, r), q * r), w_std=1.0, b_std=0.0)
