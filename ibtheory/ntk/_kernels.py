@@ -431,7 +431,7 @@ def _block_plan(
                 exclude = (cat(ex_i), cat(ex_j))
             gaps = _Gaps(be, gen, activation, w, b, work, exclude) if activation in ANGLE_TRACKED or any(all_pairs_exact) else None
             if gaps is not None:
-                gaps.start(k0, unit1[rows], unit2[cols], sq1[rows], sq2[cols])
+                gaps.start(k0, nngp, (inv_sd1[0][rows], inv_sd2[0][cols]), unit1[rows], unit2[cols], sq1[rows], sq2[cols])
             exact_diagonal(nngp, ntk, 0)
             for layer in range(depth):
                 v1 = diag1[layer].nngp[rows][:, None]
@@ -489,8 +489,8 @@ def _nonzero(be: ArrayBackend, mask: Any) -> tuple[Any, Any]:
 class _Gaps:
     """The pairs of one block that run the angle-carrying step, with their 1 - rho and 1 + rho.
 
-    ``start`` tracks the pairs with |rho| > NEAR_ONE at the input (1 -+ rho from unit-vector
-    differences, Kahan 2006); each ``step`` recomputes the tracked pairs exactly from the previous
+    ``start`` tracks the pairs with |rho| > NEAR_ONE after the input Dense layer (1 -+ rho from
+    unit-vector differences, Kahan 2006); each ``step`` recomputes the tracked pairs exactly from the previous
     layer, and adds the pairs whose fast result has |rho'| > NEAR_ONE, recomputed from the previous
     layer too (there |rho| <= NEAR_ONE, so 1 -+ rho = 1 -+ nngp / sqrt(var1 var2) is accurate).
     """
@@ -528,10 +528,11 @@ class _Gaps:
         rho = scaled * inv[0][:, None]
         return (rho > NEAR_ONE) | (rho < -NEAR_ONE)
 
-    def start(self, k0: Any, u1: Any, u2: Any, sq1: Any, sq2: Any) -> None:
-        """Track the near-(anti)parallel input pairs of the input kernel block ``k0`` = x.x'/d."""
-        inv_in = (_inv_sqrt(self.be, sq1), _inv_sqrt(self.be, sq2))
-        mask = self._mask(k0, inv_in)
+    def start(self, k0: Any, nngp0: Any, inv0: tuple[Any, Any], u1: Any, u2: Any, sq1: Any, sq2: Any) -> None:
+        """Track the near-(anti)parallel pairs after the input Dense layer (``nngp0``, ``inv0`` its
+        1/sqrt(variances); ``k0`` = x.x'/d): judged there, not on the inputs, since a bias that dominates
+        makes orthogonal inputs near-parallel, and later steps need |rho| <= NEAR_ONE where untracked."""
+        mask = self._mask(nngp0, inv0)
         if mask is None:
             return
         i, j = _nonzero(self.be, mask)

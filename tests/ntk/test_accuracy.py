@@ -133,3 +133,19 @@ def test_torch_backend_takes_the_same_exact_path(backend):
     for i, j in [(0, 1), (0, 2)]:
         _, want = _oracle(x[i], x[j], 50, depth=4, activation="relu", w_std=1.3, b_std=0.2)
         assert abs(ntk[i, j] - want) <= RTOL * abs(want)
+
+
+@pytest.mark.parametrize("activation", ["relu", "erf"])
+@pytest.mark.parametrize("scale, w_std, b_std, depth", [(1e-6, 1e-3, 0.1, 1), (1e-12, 1.0, 0.1, 4)])
+def test_a_dominant_bias_makes_orthogonal_inputs_near_parallel_and_they_stay_exact(activation, scale, w_std,
+                                                                                   b_std, depth):
+    # Found by the property hunt (issue 21): orthogonal inputs are not near-parallel, but after an
+    # input layer whose bias dominates they are (rho = 1 - 1e-16); judged on the inputs, such pairs
+    # were untracked and 1 - rho cancelled to a negative number (NaN from the square root).
+    x = scale * np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.5, 1.0]])
+    k = fc_kernels(x, depth=depth, activation=activation, w_std=w_std, b_std=b_std)
+    for i in range(4):
+        for j in range(4):
+            nngp, ntk = fc_kernel_entry(x[i], x[j], depth=depth, activation=activation, w_std=w_std, b_std=b_std)
+            assert k.nngp[i, j] == pytest.approx(float(nngp), rel=RTOL)
+            assert k.ntk[i, j] == pytest.approx(float(ntk), rel=RTOL)
