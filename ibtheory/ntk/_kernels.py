@@ -718,6 +718,11 @@ def _as_recorded(std: Any) -> float | tuple[float, ...]:
     return float(std) if np.ndim(std) == 0 else tuple(float(v) for v in np.ravel(std))
 
 
+#: Relative rounding allowed when checking that a kernel matrix is symmetric positive semi-definite
+#: (eigenvalues of a float64 Gram matrix are exact to about n * eps of the largest).
+PSD_RTOL = 1e-10
+
+
 def max_learning_rate(ntk_train_train: Any, n_outputs: int = 1) -> float:
     """Largest stable full-batch GD learning rate in the neural-tangents convention.
 
@@ -726,7 +731,14 @@ def max_learning_rate(ntk_train_train: Any, n_outputs: int = 1) -> float:
     """
     theta = check_finite_array(ntk_train_train, "ntk_train_train", ndim=2)
     k = check_positive_int(n_outputs, "n_outputs")
-    lam = float(np.linalg.eigvalsh(theta)[-1])
+    if theta.shape[0] != theta.shape[1] or not np.allclose(theta, theta.T, rtol=PSD_RTOL, atol=0.0):
+        raise ValueError(f"ntk_train_train must be a symmetric (n, n) kernel matrix, got shape {theta.shape}"
+                         + ("" if theta.shape[0] != theta.shape[1] else " that is not symmetric"))
+    eig = np.linalg.eigvalsh(theta)
+    lam = float(eig[-1])
+    if eig[0] < -PSD_RTOL * max(abs(eig[0]), abs(lam)):
+        raise ValueError(f"ntk_train_train is not positive semi-definite (eigenvalue {eig[0]:.3g}); "
+                         "pass the NTK of the training inputs (fc_kernels(x_train, ...).ntk)")
     if lam <= 0:
         raise ValueError("ntk_train_train has no positive eigenvalue; every learning rate is stable")
     return 2.0 * theta.shape[0] * k / lam

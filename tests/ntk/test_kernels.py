@@ -160,6 +160,19 @@ def test_max_learning_rate_is_2n_over_largest_eigenvalue():
 
 
 @pytest.mark.parametrize(
+    ("theta", "match"),
+    [
+        ([[1.0, 2.0], [2.0, 1.0]], "not positive semi-definite"),  # eigenvalues 3 and -1 (was accepted: 1.333)
+        ([[1.0, 0.5], [0.0, 1.0]], "not symmetric"),
+        ([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], "symmetric"),
+    ],
+)
+def test_max_learning_rate_refuses_matrices_that_are_not_kernels(theta, match):
+    with pytest.raises(ValueError, match=match):
+        max_learning_rate(theta)
+
+
+@pytest.mark.parametrize(
     ("kwargs", "match"),
     [
         ({"x2": np.ones((3, 4))}, "same number of features"),
