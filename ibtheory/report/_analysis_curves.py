@@ -12,7 +12,7 @@ from ._report import Section
 from ._reproduce import _savefig, _write_csv, analysis
 
 if TYPE_CHECKING:
-    from ..solvers import IBCurve
+    from ..solvers import IBCurve, IBFamilyCurve
 
 
 @analysis("curves")
@@ -54,7 +54,7 @@ def ib_and_dual_ib_curves(out: Path, quick: bool, seed: int) -> Section:
     )
 
 
-def _transitions_finding(name: str, curve: IBCurve, local: float) -> str:
+def _transitions_finding(name: str, curve: IBCurve | IBFamilyCurve, local: float) -> str:
     """Global transitions of a curve, and whether the first precedes the local critical point.
 
     A first transition below the local point is first-order: a non-trivial branch becomes optimal
