@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..display import repr_html
-from ..numeric import check_finite_array, check_positive
+from ..numeric import as_real_array, check_finite_array, check_positive
 from ._kernels import fc_kernels
 
 #: A training NTK whose smallest eigenvalue is below this multiple of n * eps * lambda_max is
@@ -85,7 +85,7 @@ class EnsemblePrediction:
 
 def check_times(times: Any, *, allow_inf: bool = True) -> np.ndarray:
     """Validate training times: a scalar or 1-D array of values >= 0 (``inf`` allowed if ``allow_inf``)."""
-    arr = np.atleast_1d(np.asarray(times, dtype=np.float64))
+    arr = np.atleast_1d(as_real_array(times, "times"))  # text, None, complex: an error naming times
     if arr.ndim != 1:
         raise ValueError(f"times must be a scalar or a 1-D array, got shape {arr.shape}")
     if arr.size == 0:

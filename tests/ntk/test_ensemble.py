@@ -149,3 +149,11 @@ def test_bad_inputs_raise_clear_value_errors(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         ensemble_prediction(**args)
+
+
+@pytest.mark.parametrize("times", [("a",), None, [1j]])
+def test_times_that_are_not_real_numbers_are_type_errors_naming_times(times):
+    # ("a",) gave numpy's "could not convert string to float", which does not say which argument
+    xtr, ytr, xte = _problem()
+    with pytest.raises(TypeError, match="times"):
+        ensemble_prediction(xtr, ytr, xte, times, learning_rate=1.0, **ARCH)
