@@ -113,7 +113,8 @@ def critical_betas(p_xy: Any, method: str = "ib", *, n_critical: int = 1, beta_m
     map (module docstring; NumPy only). With ``n_critical > 1`` the forward-annealed branch
     is followed on ``n_grid`` log-spaced betas up to ``beta_max`` (default 50 beta_1), and each point
     where the largest split eigenvalue of one of its clusters crosses 1 is bisected to relative
-    precision CRITICAL_RTOL. Fewer than ``n_critical`` values are returned when no more are found.
+    precision CRITICAL_RTOL. Fewer than ``n_critical`` values are returned when no more are found;
+    with ``beta_max`` given, none above it (an empty array when even beta_1 is above it).
     These are local points; the global (possibly first-order) transitions of the optimal curve are
     ``ib_curve(...).transitions``.
     """
@@ -132,6 +133,8 @@ def critical_betas(p_xy: Any, method: str = "ib", *, n_critical: int = 1, beta_m
     if trivial.size == 0:
         return trivial
     found = [float(trivial[0])]
+    if beta_max is not None and found[0] > float(beta_max):
+        return np.array([], dtype=np.float64)  # none up to beta_max
     if n_critical == 1:
         return np.array(found)
     p_x, p_y_given_x = marginals(joint)

@@ -156,3 +156,12 @@ def test_fast_dual_curve_keeps_the_one_cluster_solution(m):
     dec /= dec.sum()
     trivial = float(p_x @ (dec * (np.log(dec) - log_pyx)).sum(1))
     assert curve.objective[0] <= trivial + INFO_TOL
+
+
+@pytest.mark.parametrize("n_critical", [1, 3])
+def test_critical_betas_returns_none_above_beta_max(n_critical):
+    # binary symmetric joint with crossover 0.2: rho_m^2 = (1 - 2 * 0.2)^2 = 0.36, beta_1 = 1/0.36
+    p_xy = [[0.4, 0.1], [0.1, 0.4]]
+    beta_1 = 1 / 0.36
+    assert critical_betas(p_xy, beta_max=0.9 * beta_1, n_critical=n_critical).size == 0
+    assert critical_betas(p_xy, beta_max=2.0 * beta_1, n_critical=n_critical)[0] == pytest.approx(beta_1, rel=1e-12)
