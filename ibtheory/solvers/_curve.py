@@ -50,16 +50,23 @@ from ..numeric import (
     ArrayBackend,
     array_backend,
     as_generator,
-    check_beta,
     check_joint,
     check_positive,
     check_positive_int,
     check_units,
     to_units,
 )
-from ._engine import KernelSet, compact, iterate, iterate_on_device, kernel_set, point_objective
+from ._engine import (
+    KernelSet,
+    compact,
+    iterate,
+    iterate_on_device,
+    kernel_set,
+    pad_encoders,
+    point_objective,
+)
 from ._envelope import Lines, Optimality, below_envelope, envelope_crossings
-from ._family import IBFamilyCurve
+from ._family import IBFamilyCurve, check_betas
 from ._family_dispatch import FAMILY_METHODS, check_alpha_for, family_curve
 from ._solve import (
     DEFAULT_TOL,
@@ -101,9 +108,6 @@ REFINE_GAIN = 1e-12
 PERTURBATION = 1e-2
 #: Smoothing of the near-identity start of the reverse sweep: p(t|x) = (1 - eps) [t = x] + eps / n_t.
 IDENTITY_SMOOTHING = 1e-3
-#: Mass given to padding clusters and floor of encoder entries when batching (far below MASS_TOL,
-#: so padding is dropped when compacting and changes objectives by < 1e-150).
-PAD_MASS = 1e-200
 #: Jobs of very different cluster counts (padding would more than quadruple the work, widths above
 #: this) are split into batches by width.
 BATCH_WIDTH_SLACK = 8
@@ -260,7 +264,7 @@ class _Annealer:
                 for i, r in zip(part, self.run([jobs[i] for i in part], tol, max_iter, obj_tol, part_so), strict=True):
                     out[i] = r
             return out
-        log_q = self.be.asarray(np.log(_pad([q for q, _ in jobs], max(widths))))
+        log_q = self.be.asarray(np.log(pad_encoders([q for q, _ in jobs], max(widths))))
         betas = np.array([b for _, b in jobs], dtype=np.float64)
         loop = iterate_on_device if self.on_device and max_iter >= 3 else iterate
         log_q, n_iter, residual = loop(self.be, log_q, self.bp_x, self.bp_y, self.be.asarray(betas), self.kernels,
@@ -300,17 +304,6 @@ class _Annealer:
         a = q[:, :n_split] * 0.5 * (1 + PERTURBATION * r)
         b = q[:, :n_split] * 0.5 * (1 - PERTURBATION * r)
         return np.concatenate([a, q[:, n_split:], b], axis=1)
-
-
-def _pad(encoders: list[np.ndarray], width: int) -> np.ndarray:
-    """Stack encoders (n_x, K_i) as (B, n_x, width); extra clusters get mass PAD_MASS (then renormalised).
-
-    Exact zeros would make a dead cluster's distortion infinite, and 0 * inf at beta = 0 is NaN.
-    """
-    out = np.full((len(encoders), encoders[0].shape[0], width), PAD_MASS)
-    for i, q in enumerate(encoders):
-        out[i, :, : q.shape[1]] = np.maximum(q, PAD_MASS)
-    return out / out.sum(axis=-1, keepdims=True)
 
 
 def ib_curve(
@@ -386,9 +379,7 @@ def ib_curve(
                                  forward=forward, locate_transitions=locate_transitions,
                                  transition_rtol=transition_rtol, effort=effort)
     joint = check_joint(p_xy, normalize=normalize)
-    betas_sorted = np.sort(np.atleast_1d(check_beta(betas, name="betas")))
-    if betas_sorted.size == 0:
-        raise ValueError("betas is empty; pass at least one beta")
+    betas_sorted = check_betas(betas)
     p_x, p_y_given_x = marginals(joint)
     capacity = check_n_clusters(n_clusters, p_x.size)
     rng = as_generator(seed)

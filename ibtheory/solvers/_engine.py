@@ -69,6 +69,22 @@ def kernel_set(kernels: Any, method: str | KernelSet) -> KernelSet:
                      point_kernel(kernels, method))
 
 
+#: Mass given to padding clusters and floor of encoder entries when batching (far below MASS_TOL,
+#: so padding is dropped when compacting and changes objectives by < 1e-150).
+PAD_MASS = 1e-200
+
+
+def pad_encoders(encoders: list[np.ndarray], width: int) -> np.ndarray:
+    """Stack encoders (n_x, K_i) as (B, n_x, width); extra clusters get mass PAD_MASS (then renormalised).
+
+    Exact zeros would make a dead cluster's distortion infinite, and 0 * inf at beta = 0 is NaN.
+    """
+    out = np.full((len(encoders), encoders[0].shape[0], width), PAD_MASS)
+    for i, q in enumerate(encoders):
+        out[i, :, : q.shape[1]] = np.maximum(q, PAD_MASS)
+    return out / out.sum(axis=-1, keepdims=True)
+
+
 def step_kernel(kernels: Any, method: str) -> Any:
     """The generated alternation of ``method`` in a kernel module (``ib_numpy`` or ``ib_torch``)."""
     return kernels.ib_step if method == "ib" else kernels.dual_ib_step

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..numeric import array_backend, as_generator, check_beta, check_joint, to_units
+from ..numeric import array_backend, as_generator, check_joint, to_units
 from ._curve import (
     AGREE_RTOL,
     ANNEAL_MAX_ITER,
@@ -45,6 +45,7 @@ from ._curve import (
 )
 from ._dib import EXACT_MAX_NX
 from ._engine import KernelSet
+from ._family import check_betas
 from ._gib import _dib_seeds
 from ._solve import DEFAULT_TOL, check_n_clusters, marginals
 
@@ -204,9 +205,7 @@ def functional_curve(
                                  forward=forward, locate_transitions=locate_transitions,
                                  transition_rtol=transition_rtol, effort=effort)
     joint = check_joint(p_xy, normalize=normalize)
-    betas_sorted = np.sort(np.atleast_1d(check_beta(betas, name="betas")))
-    if betas_sorted.size == 0:
-        raise ValueError("betas is empty; pass at least one beta")
+    betas_sorted = check_betas(betas)
     p_x, p_y_given_x = marginals(joint)
     capacity = check_n_clusters(n_clusters, p_x.size)
     be = array_backend(backend, device)

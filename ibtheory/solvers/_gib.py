@@ -45,7 +45,7 @@ from ..numeric import (
 )
 from ._dib import EXACT_MAX_NX, lower_envelope, one_hot, partition_information, set_partitions
 from ._engine import _extrapolate as extrapolate
-from ._engine import compact, max_change
+from ._engine import compact, max_change, pad_encoders
 from ._family import IBFamilyCurve, check_betas, family_curve
 from ._solve import MASS_TOL, MERGE_TOL
 
@@ -67,8 +67,6 @@ PLAIN_WARMUP = 60
 PERTURBATION = 1e-2
 #: Smoothing of the near-identity start: p(t|x) = (1 - eps) [t = x] + eps / n_t.
 IDENTITY_SMOOTHING = 1e-3
-#: Mass of padding clusters when encoders of different widths share a batch.
-PAD_MASS = 1e-200
 #: A re-seeded solution replaces the current one when better by more than this (nats).
 REFINE_GAIN = 1e-12
 #: Rounds of re-seeding from the best lines and grid neighbours.
@@ -90,14 +88,6 @@ def check_alpha(alpha: Any) -> float:
             f"alpha must be finite and > 0 for method='gib', got {alpha!r} (alpha = 0 is the deterministic IB: method='dib')"
         )
     return value
-
-
-def _pad(encoders: list[np.ndarray], width: int) -> np.ndarray:
-    """Stack encoders (n_x, K_i) as (B, n_x, width); extra clusters get mass PAD_MASS, rows renormalised."""
-    out = np.full((len(encoders), encoders[0].shape[0], width), PAD_MASS)
-    for i, q in enumerate(encoders):
-        out[i, :, : q.shape[1]] = np.maximum(q, PAD_MASS)
-    return out / out.sum(axis=-1, keepdims=True)
 
 
 class _Solver:
@@ -177,7 +167,7 @@ class _Solver:
         """Solve each (encoder, beta) job in one batch; returns (compacted encoder, objective, n_iter, residual)."""
         width = max(q.shape[1] for q, _ in jobs)
         betas = np.array([b for _, b in jobs], dtype=np.float64)
-        log_q = self.be.asarray(np.log(_pad([q for q, _ in jobs], width)))
+        log_q = self.be.asarray(np.log(pad_encoders([q for q, _ in jobs], width)))
         log_q, n_iter, residual = self.iterate(log_q, betas, tol, max_iter, obj_tol, warmup)
         q_all = np.exp(self.be.to_numpy(log_q))
         out = []
