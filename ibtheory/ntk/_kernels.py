@@ -63,7 +63,7 @@ ACTIVATIONS = CLOSED_FORM_ACTIVATIONS + QUADRATURE_ACTIVATIONS
 #: (erf is not: its bounded, smooth maps keep the fast step's error ~ eps var for such pairs, which
 #: is ~1e-15 below ERF_DIRECT_ABOVE; above it every pair runs the angle-carrying step anyway. The
 #: tracking check cost erf ~15% of its time.)
-ANGLE_TRACKED = ("relu",)
+ANGLE_TRACKED = ("relu", "abs", "leaky_relu")
 #: Default Gauss-Hermite nodes per axis for the quadrature activations (neural-tangents'
 #: ElementwiseNumerical default is 25; the error it leaves is measured in tests/ntk/test_activations.py).
 QUADRATURE_DEGREE = 25
@@ -72,6 +72,9 @@ QUADRATURE_DEGREE = 25
 #: reused across blocks) in cache, and most blocks off the diagonal, where only one of each
 #: symmetric pair is computed (measured: 256 as fast as 128 and faster than 512 or 1024).
 DEFAULT_BLOCK_SIZE = 256
+
+#: Positively homogeneous activations (phi(c u) = c phi(u), c > 0): rescaled like ReLU (:func:`_relu_rescaling`).
+HOMOGENEOUS = ("relu", "abs", "leaky_relu", "identity")
 
 #: ReLU inputs with a larger entry are rescaled by a power of two before the recursion (see
 #: :func:`_relu_rescaling`): 2**64 keeps every intermediate (products of two kernel values,
@@ -349,7 +352,7 @@ def _block_plan(
     quadrature_degree = check_positive_int(quadrature_degree, "quadrature_degree")
     x1, x2, depth, w, b = _check_inputs(x1, x2, depth, activation, w_std, b_std)
     scale_exp = 0
-    if activation == "relu":
+    if isinstance(activation, str) and activation in HOMOGENEOUS:
         scale_exp, x1, x2, b = _relu_rescaling(x1, x2, b)
     bs = check_positive_int(block_size, "block_size")
     be = array_backend(backend, device)
@@ -498,7 +501,7 @@ class _Gaps:
     def __init__(self, be: ArrayBackend, gen: Any, activation: str, w: tuple, b: tuple, work: dict, exclude: Any) -> None:
         self.be, self.gen, self.w, self.b, self.work, self.exclude = be, gen, w, b, work, exclude
         self.dense = 0
-        self.nonnegative = activation == "relu"  # E >= 0: rho >= 0 after every ReLU step
+        self.nonnegative = activation in ("relu", "abs")  # E >= 0: rho >= 0 after every such step
         self.exact_step = getattr(gen, f"{activation}_dense_step_angles")
         self.i: Any = None
         self.j: Any = None

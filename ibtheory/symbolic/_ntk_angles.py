@@ -50,8 +50,11 @@ from ._symbols import b_std, nngp, ntk, var1, var2, w_std
 one_minus_corr = sp.Symbol("one_minus_corr", nonnegative=True)
 one_plus_corr = sp.Symbol("one_plus_corr", nonnegative=True)
 
-#: The activations with an angle-carrying step.
-ANGLE_ACTIVATIONS = ("relu", "erf")
+#: The activations with an angle-carrying step (relu, erf, then the other piecewise-linear ones).
+ANGLE_ACTIVATIONS = ("relu", "erf", "abs", "leaky_relu", "identity")
+#: phi = a_e |u| + a_o u (even and odd parts) of the piecewise-linear activations besides ReLU.
+_EVEN_ODD = {"abs": (sp.Integer(1), sp.Integer(0)), "leaky_relu": (sp.Rational(99, 200), sp.Rational(101, 200)),
+             "identity": (sp.Integer(0), sp.Integer(1))}
 
 #: Denominators are floored here: they vanish only for a zero-variance input (zero input and zero
 #: bias), where the numerators vanish too; 0 / 1e-300 = 0 then keeps 1 - rho = 0 instead of NaN.
@@ -116,7 +119,33 @@ def angle_forms(activation: str) -> dict[str, sp.Expr]:
             "g_minus": sp.Max(geo - e, 0),
             "g_plus": sp.Max(geo + e, 0),
         }
+    if activation in _EVEN_ODD:
+        return _even_odd_forms(*_EVEN_ODD[activation])
     raise ValueError(f"activation must be one of {ANGLE_ACTIVATIONS}, got {activation!r}")
+
+
+def _even_odd_forms(a_e: sp.Expr, a_o: sp.Expr) -> dict[str, sp.Expr]:
+    """phi = a_e |u| + a_o u (abs, leaky ReLU, identity; E[|u| v] = 0 by symmetry), so
+    E = a_e^2 E_abs + a_o^2 nngp with E_abs = (2/pi)(sqrt(det) + nngp asin(rho)) (theory.md 11.4), and
+
+        sqrt(E_a E_c) - E_abs = r (m (1 - 2 phi/pi) + (2/pi)(phi - sin phi)),   m = min(1 - rho, 1 + rho),
+
+    phi = min(theta, pi - theta) <= pi/2 (E_abs is even in rho): every term non-negative, derived from
+    1 - (2/pi)(sin theta + cos theta (pi/2 - theta)) with cos theta = 1 - m for theta <= pi/2."""
+    r = sp.sqrt(var1) * sp.sqrt(var2)
+    root = r * sp.sqrt(one_minus_corr * one_plus_corr)
+    asin_rho = sp.atan2(nngp, root)
+    e_abs = 2 / sp.pi * (root + nngp * asin_rho)
+    small = sp.Min(sp.atan2(root, nngp), sp.atan2(root, -nngp))  # the angle to the nearer of +-1
+    gap_abs = r * sp.Min(one_minus_corr, one_plus_corr) * (1 - 2 * small / sp.pi) + 2 / sp.pi * sp.Max(r * small - root, 0)
+    return {
+        "e": a_e**2 * e_abs + a_o**2 * nngp,
+        "edot": a_e**2 * 2 / sp.pi * asin_rho + a_o**2,
+        "e_a": (a_e**2 + a_o**2) * var1,
+        "e_c": (a_e**2 + a_o**2) * var2,
+        "g_minus": a_e**2 * gap_abs + a_o**2 * r * one_minus_corr,
+        "g_plus": a_e**2 * (r + e_abs) + a_o**2 * r * one_plus_corr,
+    }
 
 
 def angle_step(activation: str) -> dict[str, sp.Expr]:
@@ -141,6 +170,14 @@ def _textbook(activation: str, a: sp.Expr, c: sp.Expr, b: sp.Expr) -> tuple[sp.E
     if activation == "relu":
         theta = sp.acos(b / sp.sqrt(a * c))
         return sp.sqrt(a * c) / (2 * sp.pi) * (sp.sin(theta) + (sp.pi - theta) * sp.cos(theta)), (sp.pi - theta) / (2 * sp.pi)
+    if activation in _EVEN_ODD:  # Cho & Saul's arc-cosine kernels of relu(u) and relu(-u), theory.md 11.4
+        a_e, a_o = _EVEN_ODD[activation]
+        alpha, beta = a_e + a_o, a_e - a_o  # phi = alpha relu(u) + beta relu(-u)
+        theta = sp.acos(b / sp.sqrt(a * c))
+        e_rr = sp.sqrt(a * c) / (2 * sp.pi) * (sp.sin(theta) + (sp.pi - theta) * sp.cos(theta))
+        e_rm = sp.sqrt(a * c) / (2 * sp.pi) * (sp.sin(theta) - theta * sp.cos(theta))  # E[relu(u) relu(-v)]
+        e = (alpha**2 + beta**2) * e_rr + 2 * alpha * beta * e_rm
+        return e, ((alpha**2 + beta**2) * (sp.pi - theta) - 2 * alpha * beta * theta) / (2 * sp.pi)
     den = (1 + 2 * a) * (1 + 2 * c)
     return 2 / sp.pi * sp.asin(2 * b / sp.sqrt(den)), 4 / sp.pi / sp.sqrt(den - 4 * b**2)
 
@@ -158,8 +195,8 @@ def _check_at_points(activation: str) -> None:
         b12 = rho * sp.sqrt(a * c)
         point = {var1: a, var2: c, nngp: b12, ntk: t, one_minus_corr: 1 - rho, one_plus_corr: 1 + rho, w_std: w, b_std: b}
         e, edot = _textbook(activation, a, c, b12)
-        ea = _textbook(activation, a, a, a)[0] if activation == "erf" else a / 2
-        ec = _textbook(activation, c, c, c)[0] if activation == "erf" else c / 2
+        ea = _textbook(activation, a, a, a)[0] if activation != "relu" else a / 2
+        ec = _textbook(activation, c, c, c)[0] if activation != "relu" else c / 2
         a2, c2, b2 = w**2 * ea + b**2, w**2 * ec + b**2, w**2 * e + b**2
         want = {"nngp": b2, "ntk": b2 + w**2 * edot * t, "one_minus_corr": 1 - b2 / sp.sqrt(a2 * c2), "one_plus_corr": 1 + b2 / sp.sqrt(a2 * c2)}
         a1, c1, b1 = w**2 * a + b**2, w**2 * c + b**2, w**2 * b12 + b**2
@@ -183,7 +220,8 @@ def _show(expr: sp.Expr) -> sp.Expr:
 
 @functools.lru_cache(maxsize=1)
 def ntk_angle_derivation() -> Derivation:
-    """The angle-carrying NNGP/NTK steps for ReLU and erf, checked against the textbook recursion."""
+    """The angle-carrying NNGP/NTK steps for ReLU, erf, abs, leaky ReLU and identity, checked against the
+    textbook recursion."""
     for a in ANGLE_ACTIVATIONS:
         _check_at_points(a)
     steps_out = {a: angle_step(a) for a in ANGLE_ACTIVATIONS}
@@ -238,6 +276,18 @@ def ntk_angle_derivation() -> Derivation:
             "(no overflow for variances up to ~1e300).",
             [sp.Eq(Named(r"E_{\mathrm{erf}}"), _show(g["erf"]["e"])), sp.Eq(Named(r"\dot E_{\mathrm{erf}}"), _show(g["erf"]["edot"]))],
             title="Erf: normalised expectations",
+        ),
+        Step(
+            "even_odd_gaps",
+            "abs, leaky ReLU (slope 1/100) and identity as $\\phi = a_e |u| + a_o u$ "
+            "($a_e, a_o$ = 1, 0; 99/200, 101/200; 0, 1): $E = a_e^2 E_{\\mathrm{abs}} + a_o^2 \\Sigma(x,x')$, "
+            "$G_- = a_e^2 (\\sqrt{E_a E_c} - E)_{\\mathrm{abs}} + a_o^2 \\sqrt{\\Sigma(x,x)\\Sigma(x',x')}(1 - \\rho)$, "
+            "with $\\varphi = \\min(\\theta, \\pi - \\theta)$ and $m = \\min(1 - \\rho, 1 + \\rho)$ (abs is even in $\\rho$).",
+            [
+                sp.Eq(Named(r"E_{\mathrm{abs}}"), _show(_even_odd_forms(sp.Integer(1), sp.Integer(0))["e"])),
+                sp.Eq(Named(r"G_{-,\mathrm{abs}}"), _show(_even_odd_forms(sp.Integer(1), sp.Integer(0))["g_minus"])),
+            ],
+            title="Abs, leaky ReLU, identity: even and odd parts",
         ),
     )
     results: dict[str, object] = {f"input_{k}": v for k, v in first.items()}
