@@ -11,6 +11,7 @@ import numpy
 import scipy.special
 
 from ibtheory.codegen.runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _scratch, _sum_xlogy, _xlogy
+from ibtheory.codegen.runtime_numpy import _log_softmax
 
 __all__ = ['DualIbExpfamStepResult', 'dual_ib_expfam_step']
 
@@ -58,13 +59,10 @@ def dual_ib_expfam_step(log_p_t_given_x, p_x, stats, lambdas, log_z_x, beta):
         _c3 = (1/_c2)
         _c4 = _contract(_c0, stats, 9, 3, 0, 4)
         _c5 = _c3*_c4
-        _c6 = _c3*_contract(_c4, lambdas, 10, 6, 1, 4)
-        _c7 = -_c6
-        _c8 = _logsumexp(_c7, -2)
-        _c9 = numpy.exp(_c7)
-        _c10 = -beta*(-_c8 + log_z_x + numpy.add.reduce((-_c5 + stats)*_contract(_c9, lambdas, 12, 6, 2, 4), axis=-3, keepdims=True)/numpy.add.reduce(_c9, axis=-2, keepdims=True)) + numpy.log(_c2)
+        _c6 = -_c3*_contract(_c4, lambdas, 10, 6, 1, 4)
+        _c7 = numpy.exp(_c6)
         _out0 = (_c1)[..., 0, 0, 0, :]
         _out1 = (_c5)[..., 0, :, 0, :]
-        _out2 = (-_c6 - _c8)[..., 0, 0, :, :]
-        _out3 = (_c10 - _logsumexp(_c10, -1))[..., :, 0, 0, :]
+        _out2 = (_log_softmax(_c6, -2))[..., 0, 0, :, :]
+        _out3 = (_log_softmax(-beta*(log_z_x - _logsumexp(_c6, -2) + numpy.add.reduce((-_c5 + stats)*_contract(_c7, lambdas, 12, 6, 2, 4), axis=-3, keepdims=True)/numpy.add.reduce(_c7, axis=-2, keepdims=True)) + numpy.log(_c2), -1))[..., :, 0, 0, :]
     return DualIbExpfamStepResult(_out0, _out1, _out2, _out3)

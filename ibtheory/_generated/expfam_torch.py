@@ -57,13 +57,10 @@ def dual_ib_expfam_step(log_p_t_given_x, p_x, stats, lambdas, log_z_x, beta):
     _c3 = (1/_c2)
     _c4 = _contract(_c0, stats, 9, 3, 0, 4)
     _c5 = _c3*_c4
-    _c6 = _c3*_contract(_c4, lambdas, 10, 6, 1, 4)
-    _c7 = -_c6
-    _c8 = torch.logsumexp(_c7, dim=-2, keepdim=True)
-    _c9 = torch.exp(_c7)
-    _c10 = -beta*(-_c8 + log_z_x + torch.sum((-_c5 + stats)*_contract(_c9, lambdas, 12, 6, 2, 4), dim=-3, keepdim=True)/torch.sum(_c9, dim=-2, keepdim=True)) + torch.log(_c2)
+    _c6 = -_c3*_contract(_c4, lambdas, 10, 6, 1, 4)
+    _c7 = torch.exp(_c6)
     _out0 = (_c1)[..., 0, 0, 0, :]
     _out1 = (_c5)[..., 0, :, 0, :]
-    _out2 = (-_c6 - _c8)[..., 0, 0, :, :]
-    _out3 = (_c10 - torch.logsumexp(_c10, dim=-1, keepdim=True))[..., :, 0, 0, :]
+    _out2 = (torch.log_softmax(_c6, dim=-2))[..., 0, 0, :, :]
+    _out3 = (torch.log_softmax(-beta*(log_z_x - torch.logsumexp(_c6, dim=-2, keepdim=True) + torch.sum((-_c5 + stats)*_contract(_c7, lambdas, 12, 6, 2, 4), dim=-3, keepdim=True)/torch.sum(_c7, dim=-2, keepdim=True)) + torch.log(_c2), dim=-1))[..., :, 0, 0, :]
     return DualIbExpfamStepResult(_out0, _out1, _out2, _out3)

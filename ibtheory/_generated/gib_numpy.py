@@ -11,6 +11,7 @@ import numpy
 import scipy.special
 
 from ibtheory.codegen.runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _scratch, _sum_xlogy, _xlogy
+from ibtheory.codegen.runtime_numpy import _log_softmax
 
 __all__ = ['GibStepResult', 'gib_step', 'GibPointResult', 'gib_point', 'gib_objective', 'dib_cluster_terms']
 
@@ -64,12 +65,9 @@ def gib_step(log_p_t_given_x, p_x, p_y_given_x, beta, alpha):
         _c2 = numpy.maximum(1e-300, _c1)
         _c3 = _contract(_c0, p_y_given_x, 5, 3, 0, 3)/_c2
         _c4 = (1/alpha)
-        _c5 = _xlogy(_c4, _c2)
-        _c6 = _c4*beta*(numpy.add.reduce(_xlogy(p_y_given_x, p_y_given_x), axis=-2, keepdims=True) - _sum_xlogy(p_y_given_x, _c3, 3, 6, 1, 3))
-        _c7 = _c5 - _c6
         _out0 = (_c1)[..., 0, 0, :]
         _out1 = (_c3)[..., 0, :, :]
-        _out2 = (_c5 - _c6 - _logsumexp(_c7, -1))[..., :, 0, :]
+        _out2 = (_log_softmax(-_c4*beta*(numpy.add.reduce(_xlogy(p_y_given_x, p_y_given_x), axis=-2, keepdims=True) - _sum_xlogy(p_y_given_x, _c3, 3, 6, 1, 3)) + _xlogy(_c4, _c2), -1))[..., :, 0, :]
     return GibStepResult(_out0, _out1, _out2)
 
 

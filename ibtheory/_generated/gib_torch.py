@@ -63,12 +63,9 @@ def gib_step(log_p_t_given_x, p_x, p_y_given_x, beta, alpha):
     _c2 = torch.clamp(_c1, min=1e-300)
     _c3 = _contract(_c0, p_y_given_x, 5, 3, 0, 3)/_c2
     _c4 = (1/alpha)
-    _c5 = torch.xlogy(_c4, _c2)
-    _c6 = _c4*beta*(torch.sum(torch.xlogy(p_y_given_x, p_y_given_x), dim=-2, keepdim=True) - _sum_xlogy(p_y_given_x, _c3, 3, 6, 1, 3))
-    _c7 = _c5 - _c6
     _out0 = (_c1)[..., 0, 0, :]
     _out1 = (_c3)[..., 0, :, :]
-    _out2 = (_c5 - _c6 - torch.logsumexp(_c7, dim=-1, keepdim=True))[..., :, 0, :]
+    _out2 = (torch.log_softmax(-_c4*beta*(torch.sum(torch.xlogy(p_y_given_x, p_y_given_x), dim=-2, keepdim=True) - _sum_xlogy(p_y_given_x, _c3, 3, 6, 1, 3)) + torch.xlogy(_c4, _c2), dim=-1))[..., :, 0, :]
     return GibStepResult(_out0, _out1, _out2)
 
 

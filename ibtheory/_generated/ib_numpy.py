@@ -11,6 +11,7 @@ import numpy
 import scipy.special
 
 from ibtheory.codegen.runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _scratch, _sum_xlogy, _xlogy
+from ibtheory.codegen.runtime_numpy import _log_softmax
 
 __all__ = ['IbStepResult', 'ib_step', 'DualIbStepResult', 'dual_ib_step', 'IbInformationResult', 'ib_information', 'ib_lagrangian', 'dual_ib_functional', 'IbPointResult', 'ib_point', 'DualIbPointResult', 'dual_ib_point']
 
@@ -85,10 +86,9 @@ def ib_step(log_p_t_given_x, p_x, p_y_given_x, beta):
         _c1 = numpy.add.reduce(_c0, axis=-3, keepdims=True)
         _c2 = numpy.maximum(1e-300, _c1)
         _c3 = _contract(_c0, p_y_given_x, 5, 3, 0, 3)/_c2
-        _c4 = -beta*(numpy.add.reduce(_xlogy(p_y_given_x, p_y_given_x), axis=-2, keepdims=True) - _sum_xlogy(p_y_given_x, _c3, 3, 6, 1, 3)) + numpy.log(_c2)
         _out0 = (_c1)[..., 0, 0, :]
         _out1 = (_c3)[..., 0, :, :]
-        _out2 = (_c4 - _logsumexp(_c4, -1))[..., :, 0, :]
+        _out2 = (_log_softmax(-beta*(numpy.add.reduce(_xlogy(p_y_given_x, p_y_given_x), axis=-2, keepdims=True) - _sum_xlogy(p_y_given_x, _c3, 3, 6, 1, 3)) + numpy.log(_c2), -1))[..., :, 0, :]
     return IbStepResult(_out0, _out1, _out2)
 
 
@@ -121,10 +121,9 @@ def dual_ib_step(log_p_t_given_x, p_x, p_y_given_x, beta):
         _c3 = numpy.maximum(1e-300, p_y_given_x)
         _c4 = numpy.exp(_sum_xlogy(_c0/_c2, _c3, 5, 3, 0, 3))
         _c5 = _c4/numpy.add.reduce(_c4, axis=-2, keepdims=True)
-        _c6 = -beta*(numpy.add.reduce(_xlogy(_c5, _c5), axis=-2, keepdims=True) - _sum_xlogy(_c5, _c3, 6, 3, 1, 3)) + numpy.log(_c2)
         _out0 = (_c1)[..., 0, 0, :]
         _out1 = (_c5)[..., 0, :, :]
-        _out2 = (_c6 - _logsumexp(_c6, -1))[..., :, 0, :]
+        _out2 = (_log_softmax(-beta*(numpy.add.reduce(_xlogy(_c5, _c5), axis=-2, keepdims=True) - _sum_xlogy(_c5, _c3, 6, 3, 1, 3)) + numpy.log(_c2), -1))[..., :, 0, :]
     return DualIbStepResult(_out0, _out1, _out2)
 
 

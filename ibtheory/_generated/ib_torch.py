@@ -84,10 +84,9 @@ def ib_step(log_p_t_given_x, p_x, p_y_given_x, beta):
     _c1 = torch.sum(_c0, dim=-3, keepdim=True)
     _c2 = torch.clamp(_c1, min=1e-300)
     _c3 = _contract(_c0, p_y_given_x, 5, 3, 0, 3)/_c2
-    _c4 = -beta*(torch.sum(torch.xlogy(p_y_given_x, p_y_given_x), dim=-2, keepdim=True) - _sum_xlogy(p_y_given_x, _c3, 3, 6, 1, 3)) + torch.log(_c2)
     _out0 = (_c1)[..., 0, 0, :]
     _out1 = (_c3)[..., 0, :, :]
-    _out2 = (_c4 - torch.logsumexp(_c4, dim=-1, keepdim=True))[..., :, 0, :]
+    _out2 = (torch.log_softmax(-beta*(torch.sum(torch.xlogy(p_y_given_x, p_y_given_x), dim=-2, keepdim=True) - _sum_xlogy(p_y_given_x, _c3, 3, 6, 1, 3)) + torch.log(_c2), dim=-1))[..., :, 0, :]
     return IbStepResult(_out0, _out1, _out2)
 
 
@@ -120,10 +119,9 @@ def dual_ib_step(log_p_t_given_x, p_x, p_y_given_x, beta):
     _c3 = torch.clamp(p_y_given_x, min=1e-300)
     _c4 = torch.exp(_sum_xlogy(_c0/_c2, _c3, 5, 3, 0, 3))
     _c5 = _c4/torch.sum(_c4, dim=-2, keepdim=True)
-    _c6 = -beta*(torch.sum(torch.xlogy(_c5, _c5), dim=-2, keepdim=True) - _sum_xlogy(_c5, _c3, 6, 3, 1, 3)) + torch.log(_c2)
     _out0 = (_c1)[..., 0, 0, :]
     _out1 = (_c5)[..., 0, :, :]
-    _out2 = (_c6 - torch.logsumexp(_c6, dim=-1, keepdim=True))[..., :, 0, :]
+    _out2 = (torch.log_softmax(-beta*(torch.sum(torch.xlogy(_c5, _c5), dim=-2, keepdim=True) - _sum_xlogy(_c5, _c3, 6, 3, 1, 3)) + torch.log(_c2), dim=-1))[..., :, 0, :]
     return DualIbStepResult(_out0, _out1, _out2)
 
 

@@ -11,6 +11,7 @@ import numpy
 import scipy.special
 
 from ibtheory.codegen.runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _scratch, _sum_xlogy, _xlogy
+from ibtheory.codegen.runtime_numpy import _log_softmax
 
 __all__ = ['RdStepResult', 'rd_step', 'RdPointResult', 'rd_point']
 
@@ -53,9 +54,8 @@ def rd_step(log_p_t_given_x, p_x, distortion, beta):
     beta = _as_array(beta)[..., None, None, None]
     with numpy.errstate(divide="ignore", under="ignore"):
         _c0 = numpy.add.reduce(p_x*numpy.exp(log_p_t_given_x), axis=-3, keepdims=True)
-        _c1 = -beta*distortion + numpy.log(numpy.maximum(1e-300, _c0))
         _out0 = (_c0)[..., 0, 0, :]
-        _out1 = (_c1 - _logsumexp(_c1, -1))[..., :, 0, :]
+        _out1 = (_log_softmax(-beta*distortion + numpy.log(numpy.maximum(1e-300, _c0)), -1))[..., :, 0, :]
     return RdStepResult(_out0, _out1)
 
 

@@ -52,9 +52,8 @@ def rd_step(log_p_t_given_x, p_x, distortion, beta):
     distortion = _as_tensor(distortion, _ref)[..., :, None, :]
     beta = _as_tensor(beta, _ref)[..., None, None, None]
     _c0 = torch.sum(p_x*torch.exp(log_p_t_given_x), dim=-3, keepdim=True)
-    _c1 = -beta*distortion + torch.log(torch.clamp(_c0, min=1e-300))
     _out0 = (_c0)[..., 0, 0, :]
-    _out1 = (_c1 - torch.logsumexp(_c1, dim=-1, keepdim=True))[..., :, 0, :]
+    _out1 = (torch.log_softmax(-beta*distortion + torch.log(torch.clamp(_c0, min=1e-300)), dim=-1))[..., :, 0, :]
     return RdStepResult(_out0, _out1)
 
 

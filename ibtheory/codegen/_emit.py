@@ -23,6 +23,7 @@ from ._lower import (
     contract_reductions,
     free_axes,
     indexed_arguments,
+    log_normalise,
     lower_indexed,
     stabilise,
 )
@@ -40,6 +41,11 @@ _IMPORTS = {
     "numpy": "from typing import Any, NamedTuple\n\nimport numpy\nimport scipy.special\n\nfrom ibtheory.codegen.runtime_numpy import _as_array, _chol_solve, _contract, _logdet_pd, _logsumexp, _scratch, _sum_xlogy, _xlogy",
     "torch": "from typing import Any, NamedTuple\n\nimport torch\n\nfrom ibtheory.codegen.runtime_torch import _as_tensor, _contract, _logdet_pd, _reference, _sum_xlogy",
     "mpmath": "from typing import Any, NamedTuple\n\nimport numpy\n\nfrom ibtheory.codegen import _mp",
+}
+#: Runtime helpers imported only by the modules that call them (so that adding one leaves every
+#: other committed module byte-identical): backend -> ((name, import line), ...).
+_EXTRA_IMPORTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "numpy": (("_log_softmax", "from ibtheory.codegen.runtime_numpy import _log_softmax"),),
 }
 
 
@@ -270,7 +276,9 @@ def _lower_spec(spec: KernelSpec) -> _Lowered:
         arg_axes[name] = used.get(name, ()) if isinstance(a, sp.IndexedBase) else ()
     out_axes = tuple(free_axes(e, amap) for e in raw)
     symbol_axes = {name: frozenset(ax) for name, ax in arg_axes.items() if ax is not None}
-    lowered = tuple(contract_reductions(stabilise(lower_indexed(e, amap)), symbol_axes, amap.n) for e in raw)
+    lowered = tuple(
+        log_normalise(contract_reductions(stabilise(lower_indexed(e, amap)), symbol_axes, amap.n)) for e in raw
+    )
     return _Lowered(lowered, arg_axes, out_axes, amap.n)
 
 
@@ -466,8 +474,12 @@ def render_module(specs: Sequence[KernelSpec], backend: str, *, source: str, tit
         "",
         "__all__ = [" + ", ".join(repr(n) for n in exported) + "]",
     ]
+    functions = [render_function(s, backend) for s in specs]
+    for name, line in _EXTRA_IMPORTS.get(backend, ()):
+        if any(f"{name}(" in f for f in functions):
+            header[header.index(_IMPORTS[backend])] += "\n" + line
     blocks = [render_result_type(s) for s in specs if s.result_type is not None]
-    blocks += [render_function(s, backend) for s in specs]
+    blocks += functions
     return "\n".join(header) + "\n\n\n" + "\n\n".join(blocks)
 
 

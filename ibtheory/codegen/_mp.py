@@ -48,6 +48,11 @@ def logsumexp(a: numpy.ndarray, axis: int) -> numpy.ndarray:
     return __getattr__("log")(numpy.sum(__getattr__("exp")(arr), axis=axis, keepdims=True))
 
 
+def log_softmax(a: numpy.ndarray, axis: int) -> numpy.ndarray:
+    arr = numpy.asarray(a, dtype=object)
+    return arr - logsumexp(arr, axis)
+
+
 def xlogy(x: Any, y: Any) -> Any:
     return numpy.vectorize(lambda u, v: mpmath.mpf(0) if u == 0 else u * mpmath.log(v), otypes=[object])(x, y)
 

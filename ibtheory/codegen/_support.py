@@ -37,10 +37,12 @@ def check_heads(exprs: Any, backend: str) -> None:
 
 @functools.cache
 def _namespace(backend: str) -> dict[str, Any]:
-    from ._emit import _IMPORTS  # the names a generated module binds at import
+    from ._emit import _EXTRA_IMPORTS, _IMPORTS  # the names a generated module binds at import
 
     namespace: dict[str, Any] = {}
     exec(_IMPORTS[backend], namespace)  # our own fixed import lines
+    for _, line in _EXTRA_IMPORTS.get(backend, ()):
+        exec(line, namespace)
     return namespace
 
 

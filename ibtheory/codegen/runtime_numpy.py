@@ -28,6 +28,19 @@ def _logsumexp(a: numpy.ndarray, axis: int) -> numpy.ndarray:
     return numpy.log(numpy.add.reduce(numpy.exp(a - m), axis=axis, keepdims=True)) + m
 
 
+def _log_softmax(a: numpy.ndarray, axis: int) -> numpy.ndarray:
+    """a - log sum exp(a) over ``axis``, as (a - m) - log sum exp(a - m): normalised to round-off
+    whatever the magnitude of the max m (a - (m + log s) is off by ulp(m)); all -inf gives NaN,
+    as a - logsumexp(a) does."""
+    m = numpy.maximum.reduce(a, axis=axis, keepdims=True)
+    finite = numpy.isfinite(m)
+    if not finite.all():
+        m = numpy.where(finite, m, 0.0)
+    shifted = a - m
+    shifted -= numpy.log(numpy.add.reduce(numpy.exp(shifted), axis=axis, keepdims=True))
+    return shifted
+
+
 def _logdet_pd(s: numpy.ndarray) -> numpy.ndarray:
     """log det of SPD matrices (..., n, n) from Cholesky factors: 2 sum log diag L."""
     chol = numpy.linalg.cholesky(s)
