@@ -29,9 +29,10 @@ Algorithm of the default ``effort="optimum"`` (all updates are the generated ker
    (both branches continued into the gap and compared), never inside ``ib_curve``.
 
 ``effort="fast"`` runs step 2 alone, each beta stopped at embo-like tolerances (FAST_TOL,
-FAST_OBJ_TOL, FAST_MAX_ITER), then the same envelope check once (a point above another beta's line
-is re-solved from it with the loose rule). It is a good curve, not a certified optimum
-(benchmarks/bench_ib.py compares both efforts with embo).
+FAST_OBJ_TOL, FAST_MAX_ITER), then the same envelope repair (FAST_REPAIR_ROUNDS rounds with the loose
+rule; a point still above a line then takes that line's encoder unsolved), so every point lies on
+the lower envelope of the lines found and I(X;T) never falls as beta rises. It is a good curve, not
+a certified optimum (benchmarks/bench_ib.py compares both efforts with embo).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ from ._engine import (
     iterate,
     iterate_on_device,
     kernel_set,
+    max_change,
     pad_encoders,
     point_objective,
 )
@@ -120,6 +122,9 @@ TRANSITION_RTOL = 1e-3
 #: alternations and left the curve within 9e-4 nats of the optimum (4e-4 with 1e-4), still at or
 #: below embo's objective at every beta (benchmarks/bench_ib.py).
 FAST_TOL = 1e-3
+#: effort="fast": rounds of envelope repair with the loose rule (each re-solves only the points above
+#: a line found, a few per curve); points still above one then take that line's encoder unsolved.
+FAST_REPAIR_ROUNDS = 2
 FAST_OBJ_TOL = 1e-3
 FAST_MAX_ITER = 30
 EFFORTS = ("optimum", "fast")
@@ -275,6 +280,20 @@ class _Annealer:
         for i, beta in enumerate(betas):
             q, point = self.compact(q_all[i], log_all[i])
             out.append(_Run(q, point, float(point_objective(point, beta)), int(n_iter[i]), float(residual[i])))
+        return out
+
+    def residuals(self, jobs: list[tuple[np.ndarray, float]]) -> list[_Run]:
+        """Each (compacted encoder, beta) job as it is, with the residual of one plain alternation
+        from it (the encoder is kept, not stepped) and no alternation counted."""
+        widths = [q.shape[1] for q, _ in jobs]
+        log_q = self.be.asarray(np.log(pad_encoders([q for q, _ in jobs], max(widths))))
+        betas = self.be.asarray(np.array([b for _, b in jobs], dtype=np.float64))
+        stepped = self.kernels.step(log_q, self.bp_x, self.bp_y, betas).log_p_t_given_x
+        residual = max_change(self.be, stepped, log_q)
+        out = []
+        for (q, beta), res in zip(jobs, residual, strict=True):
+            point = self.point(self.p_x, self.p_y_given_x, q)
+            out.append(_Run(q, point, float(point_objective(point, beta)), 0, float(res)))
         return out
 
     def solve_many(self, jobs: list[tuple[np.ndarray, float]]) -> list[tuple[np.ndarray, float]]:
@@ -463,14 +482,17 @@ def _repair(ann: _Annealer, betas_sorted: np.ndarray, runs: list[_Run], pool: Li
             rounds: int) -> np.ndarray:
     """Re-seed every point above the lowest line found at its beta from that line's encoder, solve
     (``polish(betas, seeds)``), keep what is lower, add the new lines, repeat (``rounds`` at most).
-    Returns which betas were repaired."""
+    A point still above a line after the last round takes that line's encoder as it is (no solve:
+    its objective there is the line's, lower than the point's), so every point ends on the lower
+    envelope of the lines found and I(X;T) never falls as beta rises (the argmin lines of a lower
+    envelope have non-decreasing intercepts). Returns which betas were repaired."""
     repaired = np.zeros(betas_sorted.size, dtype=bool)
     for _ in range(rounds):
         objective = np.array([r.objective for r in runs])
         idx, lowest = pool.lowest(betas_sorted)
         bad = np.flatnonzero(below_envelope(objective, lowest))
         if bad.size == 0:
-            break
+            return repaired
         new = polish(betas_sorted[bad], [pool.encoders[idx[i]] for i in bad])
         _lines_of(new, pool)
         for i, r in zip(bad, new, strict=True):
@@ -478,6 +500,14 @@ def _repair(ann: _Annealer, betas_sorted: np.ndarray, runs: list[_Run], pool: Li
             if r.objective < runs[i].objective:
                 runs[i] = r._replace(n_iter=runs[i].n_iter + r.n_iter)
                 repaired[i] = True
+    objective = np.array([r.objective for r in runs])
+    idx, lowest = pool.lowest(betas_sorted)
+    bad = np.flatnonzero(below_envelope(objective, lowest))
+    if bad.size:
+        for i, r in zip(bad, ann.residuals([(pool.encoders[idx[i]], float(betas_sorted[i])) for i in bad]), strict=True):
+            runs[i] = r._replace(n_iter=runs[i].n_iter)
+            starts[i].append(r.objective)
+            repaired[i] = True
     return repaired
 
 
@@ -601,7 +631,7 @@ def _fast(ann: _Annealer, betas_sorted: np.ndarray, q_rev: np.ndarray,
     def loose(betas: np.ndarray, seeds: list[np.ndarray]) -> list[_Run]:
         return ann.run([(q, float(b)) for q, b in zip(seeds, betas, strict=True)], FAST_TOL, FAST_MAX_ITER, FAST_OBJ_TOL)
 
-    return runs, pool, _repair(ann, betas_sorted, runs, pool, starts, loose, 1), starts
+    return runs, pool, _repair(ann, betas_sorted, runs, pool, starts, loose, FAST_REPAIR_ROUNDS), starts
 
 
 def _finish(ann: _Annealer, runs: list[_Run], pool: Lines, repaired: np.ndarray, starts: Starts,

@@ -358,6 +358,13 @@ def iterate_on_device(
         new = xp.where(use3[:, None, None], x3, x2)
         prev = xp.where(use3[:, None, None], xe, x1)
         res = be.max(xp.abs(xp.exp(new) - xp.exp(prev)), axis=(-2, -1))
+        if (rounds + 1) % PLAIN_CHECK_EVERY == 0:
+            # as in iterate: a member whose plain step from x0 is already within tol, while the
+            # extrapolated branch keeps sliding along a manifold of fixed points, keeps x1
+            res0 = be.max(xp.abs(xp.exp(x1) - xp.exp(log_q)), axis=(-2, -1))
+            stuck = (res0 <= tol) & (res > tol)
+            new = xp.where(stuck[:, None, None], x1, new)
+            res = xp.where(stuck, res0, res)
         obj_new = xp.where(use3, obj3, obj2)
         stop = res <= tol
         if obj_tol is not None:
