@@ -71,7 +71,7 @@ def _mixture_bounds(means: np.ndarray, noise_variance: float) -> tuple[np.ndarra
     The Bhattacharyya / KL pairwise bounds (Kolchinsky & Tracey 2017, theory 5.7) with one common
     variance, ``means`` (..., N, d): clipped as :func:`mixture_entropy_bounds` reports them, and raw.
     """
-    raw = pairwise_terms(*check_mixture(means, noise_variance))
+    raw = pairwise_terms(*check_mixture(means, noise_variance, names=("activations", "noise_variance")))
     clipped = raw.clipped()
     return (
         clipped.h_components + clipped.i_bd,

@@ -76,29 +76,37 @@ class PairwiseTerms(NamedTuple):
         return self._replace(i_bd=np.asarray(i_bd), i_kl=np.asarray(i_kl))
 
 
-def check_mixture(means: Any, variances: Any) -> tuple[np.ndarray, np.ndarray]:
+def check_mixture(
+    means: Any, variances: Any, *, names: tuple[str, str] = ("means", "variances")
+) -> tuple[np.ndarray, np.ndarray]:
     """Validate ``means`` (..., N, k) and ``variances`` (..., N) (finite, > 0); returns float64 arrays
-    with the variances broadcast to ``means.shape[:-1]``."""
-    mu = check_finite_array(means, "means")
+    with the variances broadcast to ``means.shape[:-1]``.
+
+    ``names``: the caller's names of the two arguments, used in the messages (e.g. ``("mean",
+    "variances")`` for :func:`ibtheory.ntk.output_information`), so a refusal names the argument
+    the user passed.
+    """
+    mean_name, var_name = names
+    mu = check_finite_array(means, mean_name)
     if mu.ndim < 2:
         raise ValueError(
-            f"means must have shape (..., N, k) (N components in dimension k), got shape {mu.shape}; "
-            "for one-dimensional components pass means[:, None]"
+            f"{mean_name} must have shape (..., N, k) (N components in dimension k), got shape {mu.shape}; "
+            f"for one-dimensional components pass {mean_name}[:, None]"
         )
     if mu.shape[-2] < 1 or mu.shape[-1] < 1:
-        raise ValueError(f"means must hold at least one component of dimension >= 1, got shape {mu.shape}")
-    var = check_finite_array(variances, "variances")
+        raise ValueError(f"{mean_name} must hold at least one component of dimension >= 1, got shape {mu.shape}")
+    var = check_finite_array(variances, var_name)
     try:
         var = np.broadcast_to(var, mu.shape[:-1])
     except ValueError:
         raise ValueError(
-            f"variances must have shape {mu.shape[:-1]} (one variance per component of means {mu.shape}), "
+            f"{var_name} must have shape {mu.shape[:-1]} (one variance per component of {mean_name} {mu.shape}), "
             f"got shape {var.shape}"
         ) from None
     if np.any(var <= 0):
         bad = tuple(int(i) for i in np.argwhere(var <= 0)[0])
         raise ValueError(
-            f"variances must be > 0 (each component is N(mu_i, s_i I) with s_i > 0), got {var[bad]!r} at "
+            f"{var_name} must be > 0 (each component is N(mu_i, s_i I) with s_i > 0), got {var[bad]!r} at "
             f"index {bad}; a degenerate component has entropy -inf"
         )
     return mu, var
