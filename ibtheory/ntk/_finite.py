@@ -26,7 +26,7 @@ import numpy as np
 from ..display import repr_html
 from ..numeric import check_finite_array, check_int, check_positive, check_positive_int
 from ._ensemble import check_targets, check_times
-from ._kernels import activation_label, check_activation, check_depth, check_layer_stds
+from ._kernels import activation_label, check_depth, check_layer_activations, check_layer_stds
 
 #: Most gradient-descent steps one call may take (``times`` / ``dt`` rounded). At ~1e-4 s a step
 #: (a tiny network) 1e9 steps is more than a day; larger counts are a mistaken ``times`` or ``dt``
@@ -54,7 +54,7 @@ class EmpiricalKernels:
     ntk: np.ndarray
     width: int
     depth: int
-    activation: str
+    activation: str | tuple[str, ...]
     w_std: float | tuple[float, ...]
     b_std: float | tuple[float, ...]
     seed: int
@@ -99,9 +99,9 @@ class FiniteEnsemble:
     _repr_html_ = repr_html  # a summary table in Jupyter (ibtheory.display)
 
 
-def _check_common(activation: str, w_std: Any, b_std: Any, depth: Any, width: Any, n_networks: Any, seed: Any):
-    check_activation(activation)
+def _check_common(activation: Any, w_std: Any, b_std: Any, depth: Any, width: Any, n_networks: Any, seed: Any):
     depth = check_depth(depth)
+    check_layer_activations(activation, depth)  # one per hidden layer, or one for all
     w, b = check_layer_stds(w_std, "w_std", depth), check_layer_stds(b_std, "b_std", depth)  # one per Dense layer
     width = check_positive_int(width, "width")
     n_networks = check_positive_int(n_networks, "n_networks")
@@ -142,16 +142,18 @@ def _phi(torch: Any, activation: str):
     return lambda z: fn(z).phi
 
 
-def _forward(torch: Any, params: list, x: Any, activation: str, w: tuple[float, ...], b: tuple[float, ...], keep: bool = False):
-    """Batched forward pass: x (n, d) -> outputs (M, n, n_out); optionally the layer inputs h and pre-activations z."""
-    phi = _phi(torch, activation)
+def _forward(torch: Any, params: list, x: Any, activation: Any, w: tuple[float, ...], b: tuple[float, ...], keep: bool = False):
+    """Batched forward pass: x (n, d) -> outputs (M, n, n_out); optionally the layer inputs h and
+    pre-activations z. ``activation``: one for every hidden layer, or a sequence, one per layer."""
+    acts = check_layer_activations(activation, len(params) - 1)
+    phis = [_phi(torch, a) for a in acts]
     h = x.unsqueeze(0).expand(params[0][0].shape[0], -1, -1)
     hs, zs = [], []
     for i, (wt, bs) in enumerate(params):
         z = (w[i] / math.sqrt(wt.shape[1])) * torch.matmul(h, wt) + b[i] * bs
         hs.append(h)
         zs.append(z)
-        h = phi(z) if i < len(params) - 1 else z
+        h = phis[i](z) if i < len(params) - 1 else z
     return (h, hs, zs) if keep else h
 
 

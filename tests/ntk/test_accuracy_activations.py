@@ -55,6 +55,13 @@ def _dual(activation, a, c, b):
         e1, p1, theta = _relu_arccos(a, c, b)
         e2, _, _ = _relu_arccos(a, c, -b)
         return (1 + LEAKY**2) * e1 - 2 * LEAKY * e2, (1 + LEAKY**2) * p1 + 2 * LEAKY * theta / (2 * mpmath.pi)
+    if activation == "relu":
+        return _relu_arccos(a, c, b)[:2]
+    if activation == "erf":  # Williams 1997 (theory.md 7.3)
+        den = (1 + 2 * a) * (1 + 2 * c)
+        return 2 / mpmath.pi * mpmath.asin(2 * b / mpmath.sqrt(den)), 4 / mpmath.pi / mpmath.sqrt(den - 4 * b * b)
+    if activation == "identity":
+        return b, mpmath.mpf(1)
     if activation == "gelu":  # Tsuchida et al. 2021 (neural-tangents stax.Gelu)
         delta2 = (1 + a) * (1 + c) - b * b
         delta = mpmath.sqrt(delta2)
@@ -67,7 +74,9 @@ def _dual(activation, a, c, b):
 
 
 def kernel_entry(x1, x2, *, depth, activation, w_std, b_std, dps=50):
-    """(nngp, ntk) of one pair by the recursion of theory.md 7.2 at ``dps`` digits (inputs exact)."""
+    """(nngp, ntk) of one pair by the recursion of theory.md 7.2 at ``dps`` digits (inputs exact);
+    ``activation`` one name, or a list with one per hidden layer."""
+    acts = list(activation) if isinstance(activation, (list, tuple)) else [activation] * depth
     with mpmath.workdps(dps):
         w, b = mpmath.mpf(w_std), mpmath.mpf(b_std)
         p = [mpmath.mpf(float(v)) for v in x1]
@@ -78,11 +87,11 @@ def kernel_entry(x1, x2, *, depth, activation, w_std, b_std, dps=50):
 
         s11, s22, s12 = (w**2 * k + b**2 for k in (dot(p, p), dot(q, q), dot(p, q)))
         t12 = s12
-        for _ in range(depth):
-            e, edot = _dual(activation, s11, s22, s12)
+        for act in acts:
+            e, edot = _dual(act, s11, s22, s12)
             s12_next = w**2 * e + b**2
             t12 = s12_next + w**2 * edot * t12
-            s12, s11, s22 = s12_next, w**2 * _dual(activation, s11, s11, s11)[0] + b**2, w**2 * _dual(activation, s22, s22, s22)[0] + b**2
+            s12, s11, s22 = s12_next, w**2 * _dual(act, s11, s11, s11)[0] + b**2, w**2 * _dual(act, s22, s22, s22)[0] + b**2
         return +s12, +t12
 
 
@@ -181,3 +190,45 @@ def test_typed_duals_match_quadrature_of_their_integrals(activation, a, c, rho):
         b = mpmath.mpf(rho) * mpmath.sqrt(a * c)
         for got, want in zip(_dual(activation, a, c, b), _quad_dual(activation, a, c, b), strict=True):
             assert abs(got - want) <= QUAD_RTOL * abs(want)
+
+
+#: Per-layer networks whose every layer has an exact angle-carrying step (near pairs tracked
+#: throughout), and one ending in GELU (closed form; its own step's accuracy, last layer).
+MIXED = [["relu", "identity", "abs"], ["abs", "relu", "leaky_relu", "identity", "relu"], ["relu", "abs", "gelu"]]
+#: An erf layer followed by a ReLU-type layer: erf's angle step takes 1 - rho' from sqrt(E_a E_c) - E
+#: directly (absolute error ~eps), which the next layer's arc-cosine turns into an angle error
+#: ~eps / theta: measured up to 3.4e-7 relative (erf then relu, x' = x (1 + 1e-12 noise)); bound with 3x margin.
+MIXED_ERF = [["erf", "relu"], ["abs", "relu", "leaky_relu", "identity", "erf", "relu"], ["relu", "identity", "erf"]]
+MIXED_ERF_RTOL = 1e-6
+#: ... and for entries near 0 (erf keeps near-antipodal pairs near-antipodal; ReLU of them ~0): the
+#: same ~eps error in 1 + rho' costs ~sqrt(eps) in the next angle: measured 1.07e-9 of
+#: sqrt(K(x, x) K(x', x')) (erf then relu, b_std = 0, delta = 1e-8); bound with ~5x margin.
+MIXED_ERF_SCALE_ATOL = 5e-9
+
+
+@pytest.mark.parametrize("acts", MIXED, ids=["-".join(a) for a in MIXED])
+@pytest.mark.parametrize("kind", ["near", "near_antipodal", "collinear", "generic", "same"])
+def test_per_layer_activations_match_the_high_precision_recursion(acts, kind):
+    rng = np.random.default_rng(len(acts) * 7 + PAIR_KINDS.index(kind))
+    x, noise = rng.normal(size=5), rng.normal(size=5)
+    for delta in (1e-12, 1e-8):
+        for b_std in (0.0, 0.3):
+            _check(x, _partner(x, kind, delta, noise, -0.5), depth=len(acts), activation=acts, w_std=1.3, b_std=b_std)
+
+
+@pytest.mark.parametrize("acts", MIXED_ERF, ids=["-".join(a) for a in MIXED_ERF])
+def test_per_layer_networks_with_erf_before_relu_keep_the_stated_accuracy(acts):
+    kw = {"depth": len(acts), "activation": acts, "w_std": 1.3}
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        x, noise = rng.normal(size=5), rng.normal(size=5)
+        for kind in ("near", "near_antipodal", "generic"):
+            for delta in (1e-12, 1e-8):
+                for b_std in (0.0, 0.3):
+                    y = _partner(x, kind, delta, noise, -0.5)
+                    got = fc_kernels(np.stack([x, y]), b_std=b_std, **kw)
+                    want = kernel_entry(x, y, b_std=b_std, **kw)
+                    scale = [mpmath.sqrt(kernel_entry(x, x, b_std=b_std, **kw)[f] * kernel_entry(y, y, b_std=b_std, **kw)[f]) for f in (0, 1)]
+                    for f, m in enumerate((got.nngp, got.ntk)):
+                        tol = MIXED_ERF_RTOL * abs(want[f]) + MIXED_ERF_SCALE_ATOL * scale[f]
+                        assert abs(mpmath.mpf(float(m[0, 1])) - want[f]) <= tol
