@@ -11,7 +11,8 @@ by :func:`as_real_array` (complex input: ``TypeError``; Torch tensors detached);
 Units: results are computed in nats and converted once by :func:`to_units` (``UNITS``).
 
 Array backend: :class:`ArrayBackend` / :func:`array_backend` (NumPy or Torch, device, generated
-kernels by group).
+kernels by group); :func:`single_threaded_blas` (BLAS on one thread for the many small products of
+the solvers and kernels).
 
 Literal mpmath oracles of the NNGP/NTK recursion (for tests and benchmarks; typed from the
 sources, independent of the symbolic layer): :func:`gaussian_expectations`,
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ._backend import BACKENDS as BACKENDS
 from ._backend import ArrayBackend as ArrayBackend
 from ._backend import array_backend as array_backend
+from ._backend import single_threaded_blas as single_threaded_blas
 from ._validate import NORMALISATION_ATOL as NORMALISATION_ATOL
 from ._validate import UNITS as UNITS
 from ._validate import as_generator as as_generator

@@ -55,6 +55,7 @@ from ..numeric import (
     check_positive,
     check_positive_int,
     check_units,
+    single_threaded_blas,
     to_units,
 )
 from ._engine import (
@@ -204,7 +205,8 @@ class _LocatedTransitions:
             ann = self._ann
             if ann is None:  # unreachable: the annealer is dropped only once the result is kept
                 raise RuntimeError("transitions were neither located nor kept")
-            trans, trans_k = _locate_transitions(ann, self._encoders, self._betas, self._rtol)
+            with single_threaded_blas():
+                trans, trans_k = _locate_transitions(ann, self._encoders, self._betas, self._rtol)
             self._result = (np.array(trans, dtype=np.float64), np.array(trans_k, dtype=np.int64).reshape(-1, 2))
             self._ann = None
         return self._result
@@ -406,11 +408,12 @@ def ib_curve(
                     min(ANNEAL_TOL, opts.tol * 100), ANNEAL_MAX_ITER)
     # the reverse sweep starts from one cluster per x when the capacity allows, else at random
     q_rev = _near_identity(p_x.size, capacity) if capacity >= p_x.size else rng.dirichlet(np.ones(capacity), size=p_x.size)
-    if opts.effort == "fast":
-        runs, pool, repaired, starts = _fast(ann, betas_sorted, q_rev)
-        return _finish(ann, runs, pool, repaired, starts, betas_sorted, FAST_TOL, FAST_OBJ_TOL, opts)
-    runs, pool, repaired, starts = _optimum(ann, betas_sorted, q_rev, opts)
-    return _finish(ann, runs, pool, repaired, starts, betas_sorted, opts.tol, AGREE_RTOL, opts)
+    with single_threaded_blas():  # many small products: threads cost more than they save
+        if opts.effort == "fast":
+            runs, pool, repaired, starts = _fast(ann, betas_sorted, q_rev)
+            return _finish(ann, runs, pool, repaired, starts, betas_sorted, FAST_TOL, FAST_OBJ_TOL, opts)
+        runs, pool, repaired, starts = _optimum(ann, betas_sorted, q_rev, opts)
+        return _finish(ann, runs, pool, repaired, starts, betas_sorted, opts.tol, AGREE_RTOL, opts)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..numeric import array_backend, as_generator, check_joint, to_units
+from ..numeric import array_backend, as_generator, check_joint, single_threaded_blas, to_units
 from ._curve import (
     AGREE_RTOL,
     ANNEAL_MAX_ITER,
@@ -233,14 +233,15 @@ def functional_curve(
                     host_kernels=host)
     opts = dataclasses.replace(opts, method=label)
     q_rev = _near_identity(p_x.size, capacity) if capacity >= p_x.size else rng.dirichlet(np.ones(capacity), size=p_x.size)
-    if opts.effort == "fast":
-        runs, pool, repaired, starts = _fast(ann, betas_sorted, q_rev, forward=opts.forward)
-        curve = _finish(ann, runs, pool, repaired, starts, betas_sorted, FAST_TOL, FAST_OBJ_TOL, opts)
-    else:
-        runs, pool, repaired, starts = _optimum(ann, betas_sorted, q_rev, opts)
-        if p_x.size <= EXACT_MAX_NX:
-            repaired |= _hard_partition_starts(ann, betas_sorted, runs, pool, opts)
-        curve = _finish(ann, runs, pool, repaired, starts, betas_sorted, opts.tol, AGREE_RTOL, opts)
+    with single_threaded_blas():  # as in ib_curve
+        if opts.effort == "fast":
+            runs, pool, repaired, starts = _fast(ann, betas_sorted, q_rev, forward=opts.forward)
+            curve = _finish(ann, runs, pool, repaired, starts, betas_sorted, FAST_TOL, FAST_OBJ_TOL, opts)
+        else:
+            runs, pool, repaired, starts = _optimum(ann, betas_sorted, q_rev, opts)
+            if p_x.size <= EXACT_MAX_NX:
+                repaired |= _hard_partition_starts(ann, betas_sorted, runs, pool, opts)
+            curve = _finish(ann, runs, pool, repaired, starts, betas_sorted, opts.tol, AGREE_RTOL, opts)
     return _with_informations(curve, generated.numpy, arguments, p_x, p_y_given_x)
 
 
