@@ -43,7 +43,8 @@ def random_joint(n_x: int, n_y: int, *, concentration: float = 1.0, seed: Any = 
     if not np.all(p.sum(axis=1) > 0):  # small concentrations draw exact zeros (float64 underflow)
         raise ValueError(
             f"concentration={concentration!r} is too small for a {n_x} x {n_y} joint: the draw gave an x of zero "
-            "probability, which no solver accepts; use a larger concentration (e.g. >= 0.05) or another seed"
+            "probability, which no solver accepts; use a larger concentration (e.g. >= 0.1: below it numpy's "
+            "Dirichlet sampler can underflow to exact zeros) or another seed"
         )
     return p / p.sum()
 

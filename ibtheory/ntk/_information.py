@@ -66,8 +66,8 @@ class EnsembleInformation:
         Bhattacharyya and KL pairwise bounds on I(X;Z), clipped into [0, ln N] and ordered (this
         moves only round-off; :meth:`ibtheory.estimators.PairwiseTerms.clipped`).
     i_zy_lower, i_zy_upper:
-        Rigorous bounds on I(Z;Y) (theory.md 4.3 b); the lower one clipped at 0, the upper one at
-        the lower one.
+        Rigorous bounds on I(Z;Y) (theory.md 4.3 b), within [0, H(Y)] (I(Z;Y) <= H(Y) for the
+        discrete labels, so capping the pairwise upper bound at H(Y) keeps it a bound) and ordered.
     h_z_given_x:
         H(Z|X) (exact; differential entropy, may be negative).
     infonce_lower, infonce_upper:
@@ -256,9 +256,14 @@ def _output_information(mean: np.ndarray, var: np.ndarray, labels: np.ndarray, s
         cond_raw["bd"] += rows.mean() * part_raw.i_bd
         cond_raw["kl"] += rows.mean() * part_raw.i_kl
     # I(Z;Y) = H(Z) - sum_y p(y) H(Z|y); the H(Z|X) parts cancel exactly (h = sum_y p(y) h_y).
-    # Public values clipped: I(Z;Y) >= 0 and lower <= upper (the raw lower can be vacuous, < 0).
-    i_zy_lower = np.maximum(terms.i_bd - cond["kl"], 0.0)
-    i_zy_upper = np.maximum(terms.i_kl - cond["bd"], i_zy_lower)
+    # Public values: 0 <= lower <= upper <= H(Y). I(Z;Y) <= H(Y) for discrete Y, so
+    # min(pairwise bound, H(Y)) is a valid, tighter upper bound: the pairwise one is an upper bound
+    # on I(X;Z) minus a lower bound on I(X;Z|Y) and can exceed H(Y) (0.634 vs H(Y) = 0.500, truth
+    # 0.487 by quadrature, in 68 of 280 random 1-D mixtures). The raw fields keep both uncapped.
+    p_y = np.unique(labels, return_counts=True)[1] / labels.size
+    h_y = float(-(p_y * np.log(p_y)).sum())
+    i_zy_lower = np.clip(terms.i_bd - cond["kl"], 0.0, h_y)
+    i_zy_upper = np.maximum(np.minimum(terms.i_kl - cond["bd"], h_y), i_zy_lower)
     nce_lo, nce_hi = _infonce(mean, var, seed, chunk)
     return {
         "i_xz_lower": terms.i_bd,
@@ -291,7 +296,7 @@ def output_information(
     from ..estimators import check_mixture
 
     check_units(units)
-    mu, var = check_mixture(mean, variances)
+    mu, var = check_mixture(mean, variances, names=("mean", "variances"))
     single = mu.ndim == 2
     if single:
         mu, var = mu[None], var[None]

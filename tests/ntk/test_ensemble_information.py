@@ -266,3 +266,37 @@ def test_ntk_info_command_writes_csv_and_figure(tmp_path):
     with pytest.raises(ValueError, match="unknown data"):
         ntk_info_command(data="mnist", n_train=20, n_eval=15, depth=1, activation="relu", w_std=1.4,
                          b_std=0.1, units="nats", out=tmp_path, seed=0)
+
+
+#: Adaptive quadrature of 1-D Gaussian-mixture entropies (smooth integrands, |error| ~ 1e-10).
+QUADRATURE_ATOL = 1e-8
+
+
+def _mixture_entropy_1d(mu: np.ndarray, var: float) -> float:
+    from scipy import integrate
+    from scipy.stats import norm
+
+    def minus_f_log_f(z: float) -> float:
+        f = float(np.mean(norm.pdf(z, mu, math.sqrt(var))))
+        return -f * math.log(f) if f > 0 else 0.0
+
+    reach = 12 * math.sqrt(var)
+    return integrate.quad(minus_f_log_f, mu.min() - reach, mu.max() + reach, points=sorted(mu), limit=500)[0]
+
+
+def test_output_information_upper_bound_capped_at_h_y_stays_a_bound():
+    # issue 21: the pairwise upper bound on I(Z;Y) exceeded H(Y) = ln 2 here (0.758); capped at H(Y)
+    # it is still an upper bound of the truth, I(Z;Y) = H(Z) - sum_y p(y) H(Z|y) by quadrature
+    mu = np.array([1.768, 1.36, -1.28, -0.002])
+    var, labels = 0.668, np.array([0, 0, 1, 1])
+    r = output_information(mu[:, None], np.full(4, var), labels)
+    h_y = math.log(2)
+    assert r["i_zy_upper_raw"] > h_y  # the case exercises the cap
+    truth = _mixture_entropy_1d(mu, var) - 0.5 * (_mixture_entropy_1d(mu[:2], var) + _mixture_entropy_1d(mu[2:], var))
+    assert r["i_zy_lower"] - QUADRATURE_ATOL <= truth <= r["i_zy_upper"] + QUADRATURE_ATOL
+    assert r["i_zy_upper"] <= h_y
+
+
+def test_output_information_names_its_own_arguments():
+    with pytest.raises(ValueError, match="mean"):
+        output_information(np.full((4, 1), np.nan), np.ones(4), np.array([0, 0, 1, 1]))
