@@ -613,15 +613,15 @@ def _lines_of_encoder(ann: _Annealer, q: np.ndarray, pool: Lines) -> None:
 
 def _fast(ann: _Annealer, betas_sorted: np.ndarray, q_rev: np.ndarray,
           forward: bool = False) -> tuple[list[_Run], Lines, np.ndarray, Starts]:
-    """effort="fast": the reverse sweep at loose tolerances, then one envelope check: a point above
-    another beta's line is re-solved from that encoder with the same loose stopping rule.
+    """effort="fast": the reverse sweep at loose tolerances, then the envelope repair: a point above
+    another beta's line is re-solved from that encoder with the same loose stopping rule
+    (FAST_REPAIR_ROUNDS rounds), and a point still above a line then takes its encoder unsolved.
     ``forward`` is not used (callers pass ``opts.forward``; the fast effort has no forward sweep).
 
-    A loose forward sweep as well (tried for issue 23) kept the fast curve at or below embo's on
-    every beta of the 64x8 benchmark family, where the reverse sweep alone is above it at one beta
-    of 480 (the 75%-zero joint at beta 9.7, by 2.4e-3 nats: it stays on a 51-cluster branch where
-    the optimum has 41), but it cost 2x at 64x8 and 20x at 512x16 (splitting every cluster at
-    every beta); the default effort finds that branch."""
+    With one repair round the reverse sweep alone was above embo at one beta of the 64x8 benchmark
+    family (the 75%-zero joint at beta 9.7, by 2.4e-3 nats: a 51-cluster branch where the optimum
+    has 41); with two it is at or below embo at all 480. A loose forward sweep (tried for issue 23)
+    fixed that beta too but cost 2x at 64x8 and 20x at 512x16 (every cluster split at every beta)."""
     runs = _sweep(ann, betas_sorted, q_rev, down=True, split=False)
     pool = Lines()
     _lines_of(runs, pool)
