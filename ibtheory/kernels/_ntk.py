@@ -21,7 +21,9 @@ from ..symbolic import (
     ACTIVATIONS,
     ANGLE_ACTIVATIONS,
     NAMED_ACTIVATIONS,
+    b_std_in,
     dual_activation,
+    inv_scale,
     ntk_angle_derivation,
     ntk_derivation,
     one_minus_corr,
@@ -183,6 +185,33 @@ def kernel_specs() -> list[KernelSpec]:
                 reference=_ANG_REF,
             )
         )
+    specs.append(
+        kernel(
+            "erf_input_and_step_scaled",
+            [nngp, *gaps, var1, var2, b_std_in, w_std, b_std, inv_scale],
+            {k: ang[f"erf_scaled_step_{k}"] for k in outs},
+            doc=(
+                "The input Dense layer and the first erf + Dense step for inputs divided by 2**e (variances beyond "
+                "float64): nngp = w0^2 x.x'/d, var1, var2 = w0^2 |x|^2/d of the scaled inputs (w0, b_std_in: the input "
+                "layer's stds; w_std, b_std: the next Dense layer's), one_minus_corr / one_plus_corr of the inputs, "
+                "inv_scale = 2**-e; returns the true (nngp, ntk, one_minus_corr, one_plus_corr) "
+                "after the erf layer's Dense. Elementwise."
+            ),
+            reference=_ANG_REF,
+        )
+    )
+    specs.append(
+        kernel(
+            "erf_dense_step_diag_scaled",
+            [nngp, ntk, w_std, b_std, inv_scale],
+            {k: ang[f"erf_scaled_step_diag_{k}"] for k in ("nngp", "ntk")},
+            doc=(
+                "erf_dense_step_angles_scaled for the entries x = x': nngp = Sigma(x, x) inv_scale^2, ntk = "
+                "Theta(x, x) inv_scale^2; returns the true (nngp, ntk) of the next layer. Elementwise."
+            ),
+            reference=_ANG_REF,
+        )
+    )
     specs.append(
         kernel(
             "ensemble_factors",

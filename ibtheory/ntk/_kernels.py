@@ -89,6 +89,10 @@ RELU_RESCALE_ABOVE = 2.0**64
 #: 0.18); the tracked pairs are gathered into 1-D arrays, so the common case keeps the fast step.
 NEAR_ONE = 1.0 - 2.0**-6
 
+#: Inputs carried as x / 2**e (variances beyond float64, erf) must keep every scaled input-layer
+#: variance above this (2**-900 ~ 1e-271): the variances of much smaller inputs would underflow.
+SCALED_VARIANCE_MIN = 2.0**-900
+
 #: erf layers whose largest input variance exceeds this run the angle-carrying (normalised) step on
 #: every pair: the fast form's det = var1 var2 - nngp^2 has an error ~ eps var^2, i.e. relative
 #: ~ eps var / 4 in its erf denominator (and overflows near var ~ 1e154).
@@ -388,18 +392,38 @@ def _block_plan(
     gen = be.kernels("ntk")
     symmetric = x2 is None
     d = x1.shape[1]
-    xa = be.asarray(x1)
-    xb = xa if symmetric else be.asarray(x2)
+    max_abs = max(float(np.abs(x1).max(initial=0.0)), 0.0 if symmetric else float(np.abs(x2).max(initial=0.0)))
+    max_abs = math.ldexp(max_abs, scale_exp)
     # Input kernel K^0 = x.x'/d (theory.md 7.2); squared norms summed in the same float64 order.
     with np.errstate(over="ignore"):
         sq_in = [np.einsum("ij,ij->i", x, x) / d for x in ((x1,) if symmetric else (x1, x2))]
         first = [w[0] * w[0] * s + b[0] * b[0] for s in sq_in]
+    in_scale = None  # 2**-e when the inputs are carried as x / 2**e through the input layer (erf)
+    b_in = b[0]
     if not all(np.isfinite(f).all() for f in first):
-        big = max(float(np.abs(x).max(initial=0.0)) for x in ((x1,) if symmetric else (x1, x2)))
-        raise ValueError(
-            f"the {activation_label(activation)} kernels of these inputs overflow float64: the input layer w_std^2 |x|^2 / d + "
-            f"b_std^2 is not a float64 (max |x| = {math.ldexp(big, scale_exp):.3g}, w_std = {w!r}); rescale the inputs"
-        )
+        if not (depth >= 1 and isinstance(acts[0], str) and acts[0] == "erf"):
+            raise ValueError(
+                f"the {activation_label(activation)} kernels of these inputs are not float64 numbers: the input layer "
+                f"variance w_std^2 |x|^2 / d + b_std^2 overflows (max |x| = {max_abs:.3g}, w_std = {w!r}); only a first "
+                "erf layer (bounded) is computed from such inputs; rescale them"
+            )
+        # erf is bounded: carry x / 2**e (exact) and the variances times 4**-e through the input layer;
+        # the first erf step (erf_dense_step_angles_scaled) returns ordinary numbers.
+        e = int(np.frexp(max_abs)[1])
+        in_scale = math.ldexp(1.0, -e)
+        x1 = np.ldexp(x1, -e)
+        x2 = None if symmetric else np.ldexp(x2, -e)
+        b_in = b[0]  # the fused first step (erf_input_and_step_scaled) scales it itself
+        b = (b[0] * in_scale, *b[1:])  # the diagonal's input layer: variances times 4**-e
+        sq_in = [np.einsum("ij,ij->i", x, x) / d for x in ((x1,) if symmetric else (x1, x2))]
+        first = [w[0] * w[0] * s + b[0] * b[0] for s in sq_in]
+        if min(float(f.min(initial=np.inf)) for f in first) < SCALED_VARIANCE_MIN:
+            raise ValueError(
+                f"inputs with variances beyond float64 (max |x| = {max_abs:.3g}) together with inputs some 1e270 "
+                "times smaller are not supported (their variances are not carried on one scale); rescale the inputs"
+            )
+    xa = be.asarray(x1)
+    xb = xa if symmetric else be.asarray(x2)
     by_act: dict[int, tuple[Callable, Callable, Any]] = {}
     for a in acts:
         if id(a) not in by_act:
@@ -408,6 +432,8 @@ def _block_plan(
             by_act[id(a)] = (*_steps(be, act_gen, act_name, quadrature_degree), angles)
     steps = [by_act[id(a)][0] for a in acts]
     steps_diag = [by_act[id(a)][1] for a in acts]
+    if in_scale is not None:  # the first erf step on the scaled variances (pairs: erf_input_and_step_scaled)
+        steps_diag[0] = lambda nngp, ntk, w_l, b_l: gen.erf_dense_step_diag_scaled(nngp, ntk, w_l, b_l, in_scale)
     # Layers whose near pairs are tracked by the angle-carrying step (None: untracked). One activation:
     # ANGLE_TRACKED only (erf keeps its fast step). Per-layer lists: every layer that has the step.
     exact_steps = [
@@ -423,7 +449,10 @@ def _block_plan(
     inv_sd1 = [_inv_sqrt(be, k.nngp) for k in diag1]
     inv_sd2 = inv_sd1 if symmetric else [_inv_sqrt(be, k.nngp) for k in diag2]
     all_pairs_exact = [
-        isinstance(acts[layer], str) and acts[layer] == "erf" and max(float(be.max(diag1[layer].nngp)), float(be.max(diag2[layer].nngp))) > ERF_DIRECT_ABOVE
+        isinstance(acts[layer], str) and acts[layer] == "erf" and (
+            (layer == 0 and in_scale is not None)
+            or max(float(be.max(diag1[layer].nngp)), float(be.max(diag2[layer].nngp))) > ERF_DIRECT_ABOVE
+        )
         for layer in range(depth)
     ]
     tasks = [
@@ -434,8 +463,6 @@ def _block_plan(
 
     # Overflow (to inf, then NaN) needs kernel values near sqrt(float64 max) ~ 1e154; check the
     # results for it only where the inputs, weights or rescaling make that possible.
-    max_abs = max(float(np.abs(x1).max(initial=0.0)), 0.0 if symmetric else float(np.abs(x2).max(initial=0.0)))
-    max_abs = math.ldexp(max_abs, scale_exp)
     check_finite = scale_exp != 0 or max(max_abs, *w, *b) > RELU_RESCALE_ABOVE
     scratch = threading.local()  # one dict of scratch arrays per thread, reused across its blocks
 
@@ -471,10 +498,19 @@ def _block_plan(
                 exclude = (cat(ex_i), cat(ex_j))
             tracked = any(e is not None for e in exact_steps) or any(all_pairs_exact)
             gaps = _Gaps(be, gen, acts, exact_steps, w, b, work, exclude) if tracked else None
-            if gaps is not None:
+            first_layer = 0
+            if in_scale is not None and gaps is not None:  # every pair through the fused scaled first erf step
+                om0, op0 = _input_gaps(be, unit1[rows], unit2[cols])
+                w0 = w[0] * w[0]
+                out = gen.erf_input_and_step_scaled(w0 * k0, om0, op0, w0 * sq1[rows][:, None], w0 * sq2[cols][None, :], b_in, w[1], b[1], in_scale)
+                nngp, ntk = out.nngp, out.ntk
+                gaps.i, gaps.j = _nonzero(be, be.xp.ones(nngp.shape, dtype=bool) if not be.is_torch else be.xp.ones(nngp.shape, dtype=be.xp.bool, device=nngp.device))
+                gaps.om, gaps.op = out.one_minus_corr[gaps.i, gaps.j], out.one_plus_corr[gaps.i, gaps.j]
+                first_layer = 1
+            elif gaps is not None:
                 gaps.start(k0, nngp, (inv_sd1[0][rows], inv_sd2[0][cols]), unit1[rows], unit2[cols], sq1[rows], sq2[cols])
-            exact_diagonal(nngp, ntk, 0)
-            for layer in range(depth):
+            exact_diagonal(nngp, ntk, first_layer)
+            for layer in range(first_layer, depth):
                 v1 = diag1[layer].nngp[rows][:, None]
                 v2 = diag2[layer].nngp[cols][None, :]
                 inv = (inv_sd1[layer][rows], inv_sd2[layer][cols])
@@ -522,6 +558,18 @@ def _inv_sqrt(be: ArrayBackend, var: Any) -> Any:
     xp = be.xp
     safe = xp.where(var > 0, var, xp.ones_like(var) if be.is_torch else 1.0)
     return xp.where(var > 0, 1.0 / xp.sqrt(safe), xp.zeros_like(var) if be.is_torch else 0.0)
+
+
+def _input_gaps(be: ArrayBackend, u1: Any, u2: Any) -> tuple[Any, Any]:
+    """1 -+ cos(x, x') for every pair of a block from unit rows: 1 -+ u1.u2, and for pairs with |cos| >
+    NEAR_ONE the cancellation-free |u1 -+ u2|^2 / 2 (Kahan 2006, section 12)."""
+    cos = u1 @ u2.T
+    om, op = 1 - cos, 1 + cos
+    i, j = _nonzero(be, (cos > NEAR_ONE) | (cos < -NEAR_ONE))
+    if len(i):
+        diff, summ = u1[i] - u2[j], u1[i] + u2[j]
+        om[i, j], op[i, j] = (diff * diff).sum(-1) / 2, (summ * summ).sum(-1) / 2
+    return om, op
 
 
 def _nonzero(be: ArrayBackend, mask: Any) -> tuple[Any, Any]:
@@ -722,6 +770,11 @@ def fc_kernels(
         next angle ~eps / theta off (measured 3.4e-7 relative, 1.1e-9 of that scale near-antipodal).
         GELU's det = var1 var2 - nngp^2 cancels to ~eps var^2: measured 2.3e-14 at depth 10,
         w_std 2 (variances ~5e3); its near pairs lose ~eps var relative beyond that.
+        Input scale: relu, abs, leaky_relu, identity are rescaled by powers of two (exact); a first erf
+        layer takes inputs whose variance w_std^2 |x|^2 / d is beyond float64 (|x| up to ~1e308) by
+        carrying x / 2**e through the input layer (``erf_input_and_step_scaled``); kernels that are
+        not float64 numbers (relu at 1e160, gelu, ...), or other activations on such inputs, raise
+        ``ValueError``.
     w_std, b_std:
         Weight and bias standard deviations (>= 0): one number for every Dense layer, or a
         sequence of ``depth + 1`` (the hidden layers in order, then the readout).

@@ -90,6 +90,8 @@ from ._ntk import stable_diagonal_forms as stable_diagonal_forms
 from ._ntk import stable_forms as stable_forms
 from ._ntk import textbook_forms as textbook_forms
 from ._ntk_angles import ANGLE_ACTIVATIONS as ANGLE_ACTIVATIONS
+from ._ntk_angles import b_std_in as b_std_in
+from ._ntk_angles import inv_scale as inv_scale
 from ._ntk_angles import ntk_angle_derivation as ntk_angle_derivation
 from ._ntk_angles import one_minus_corr as one_minus_corr
 from ._ntk_angles import one_plus_corr as one_plus_corr

@@ -31,6 +31,11 @@ through every layer in forms whose terms are all non-negative (no cancellation):
   (the erf maps are bounded and smooth, so an absolute error eps in 1 -+ rho' costs only eps
   times a bounded factor at the next erf layer).
 
+- abs, leaky ReLU, identity (phi = a_e |u| + a_o u): G_-+ from the even part's gap written with
+  min(theta, pi - theta) and min(1 - rho, 1 + rho), all terms non-negative (:func:`angle_forms`).
+- erf on inputs whose variances are beyond float64 (|x| ~ 1e300): the input layer and the first erf
+  step fused, on x / 2**e, with the k = 2**-e terms kept as k times square roots (:func:`erf_scaled_step`).
+
 Everything is returned in a :class:`Derivation` (catalogue name ``ntk-angles``);
 :mod:`ibtheory.kernels` generates ``<activation>_dense_step_angles`` and ``ntk_input_layer_angles``
 from its results. The identities are checked at exact rational points at 50 digits while building.
@@ -49,6 +54,11 @@ from ._symbols import b_std, nngp, ntk, var1, var2, w_std
 #: 1 - rho and 1 + rho of the pair (x, x'), rho = nngp / sqrt(var1 var2): elementwise kernel arguments.
 one_minus_corr = sp.Symbol("one_minus_corr", nonnegative=True)
 one_plus_corr = sp.Symbol("one_plus_corr", nonnegative=True)
+#: 2**-e for inputs rescaled by 2**e (x / 2**e), so that variances ~ |x|^2 beyond float64 are carried
+#: as var * inv_scale^2 (erf's first layer for inputs near 1e300; :func:`erf_scaled_step`).
+inv_scale = sp.Symbol("inv_scale", positive=True)
+#: The input Dense layer's bias std in :func:`erf_scaled_step` (which also applies the next Dense layer's).
+b_std_in = sp.Symbol("b_std_in", nonnegative=True)
 
 #: The activations with an angle-carrying step (relu, erf, then the other piecewise-linear ones).
 ANGLE_ACTIVATIONS = ("relu", "erf", "abs", "leaky_relu", "identity")
@@ -157,6 +167,90 @@ def angle_step(activation: str) -> dict[str, sp.Expr]:
     return {k: out[k] for k in ("nngp", "ntk", "one_minus_corr", "one_plus_corr")}
 
 
+def _hypot(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """sqrt(a^2 + b^2) for a, b >= 0 scaled by the larger, so that squares of ~1e-297 do not underflow
+    (Min(1, .) keeps SymPy from expanding (a / m)^2 into a^2 m^-2, which overflows)."""
+    m = _floor(sp.Max(a, b))
+    ra, rb = sp.Min(1, a / m), sp.Min(1, b / m)
+    return m * sp.sqrt(ra * ra + rb * rb)
+
+
+def erf_scaled_step() -> dict[str, sp.Expr]:
+    """The input Dense layer and the first erf step + Dense, for inputs divided by 2**e (variances ~1e594
+    are not float64 numbers): ``nngp`` = w0^2 x.x'/d, ``var1``, ``var2`` = w0^2 |x|^2/d of the scaled inputs
+    (w0 the input layer's weight std, ``b_std_in`` its bias std), 1 -+ rho of the inputs, ``inv_scale`` =
+    2**-e; ``w_std``, ``b_std`` those of the Dense layer after the erf; returns the true (nngp, ntk, 1 - rho, 1 + rho) after the erf layer's
+    Dense (nngp' <= w^2 + b^2 bounded; ntk' ~ 1 / inv_scale).
+
+    With k = inv_scale and the first layer's true variances V = (w^2 var + b^2 k^2) / k^2, erf's
+    den / sqrt(V1 V2) = sqrt(t1^2 t2^2 + 2 t1^2 + 2 t2^2 + 4 (1 - rho1)(1 + rho1)), t^2 = 1 / V ~ k^2, and
+    the gaps 1 -+ rho1 of the first layer hold terms b^2 k^2 / V (a bias beside ~1e594 variances), so
+    every such term is kept as k times a square root and summed by a scaled hypot (no underflow):
+    sqrt(1 -+ rho1) = hypot(k b sqrt(B -+ / s), w sqrt(r (1 -+ rho) / s)) with s, r the scaled geometric
+    means, B- = (sqrt(p) - sqrt(q))^2 / (s + pq + b^2 k^2), B+ = (p + q + b^2 k^2) / (s + pq) + 1
+    (:func:`dense_update` with E = the input kernel, times k^2). E = (2/pi) atan2(2 rho1, den / sqrt(V1 V2)),
+    Edot Theta^1 = (4/pi) rho1 / (den / sqrt(V1 V2)) (Theta^1 = Sigma^1). Derived here, checked against the
+    unscaled input layer and erf step at rational points."""
+    k = inv_scale
+    beta_s = (b_std_in * k) ** 2
+    p, q = var1, var2  # scaled input-layer weight parts (w0^2 included)
+    vs1, vs2 = p + beta_s, q + beta_s  # scaled first-layer variances V k^2
+    s_s = sp.sqrt(vs1) * sp.sqrt(vs2)
+    pq = sp.sqrt(var1) * sp.sqrt(var2)
+    b_minus = (sp.sqrt(p) - sp.sqrt(q)) ** 2 / _floor(s_s + pq + beta_s)
+    b_plus = (p + q + beta_s) / _floor(s_s + pq) + 1
+    root_om = _hypot(k * b_std_in * sp.sqrt(b_minus / _floor(s_s)), sp.sqrt(pq * one_minus_corr / _floor(s_s)))
+    root_op = _hypot(k * b_std_in * sp.sqrt(b_plus / _floor(s_s)), sp.sqrt(pq * one_plus_corr / _floor(s_s)))
+    rho1 = (nngp + beta_s) / _floor(s_s)
+    t_part = k * sp.sqrt(k**2 / (_floor(vs1) * _floor(vs2)) + 2 / _floor(vs1) + 2 / _floor(vs2))
+    den = _hypot(t_part, 2 * root_om * root_op)
+    e = 2 / sp.pi * sp.atan2(2 * rho1, den)
+    e_a = 2 / sp.pi * sp.atan2(2 * vs1, k * sp.sqrt(k**2 + 4 * vs1))
+    e_c = 2 / sp.pi * sp.atan2(2 * vs2, k * sp.sqrt(k**2 + 4 * vs2))
+    geo = sp.sqrt(e_a) * sp.sqrt(e_c)
+    out = dense_update(e_a, e_c, e, sp.Max(geo - e, 0), sp.Max(geo + e, 0))
+    out["ntk"] = out["nngp"] + w_std**2 * 4 / sp.pi * rho1 / den
+    return {key: out[key] for key in ("nngp", "ntk", "one_minus_corr", "one_plus_corr")}
+
+
+def erf_scaled_diag_step() -> dict[str, sp.Expr]:
+    """:func:`erf_scaled_step` for the entries x = x' (``nngp`` = the variance times inv_scale^2):
+    E = (2/pi) atan2(2 var_s, inv_scale sqrt(inv_scale^2 + 4 var_s)), Edot ntk = (4/pi) ntk_s /
+    (inv_scale sqrt(inv_scale^2 + 4 var_s))."""
+    k = inv_scale
+    root = k * sp.sqrt(k**2 + 4 * nngp)
+    nngp_next = w_std**2 * 2 / sp.pi * sp.atan2(2 * nngp, root) + b_std**2
+    return {"nngp": nngp_next, "ntk": nngp_next + w_std**2 * 4 / sp.pi * ntk / root}
+
+
+def _check_scaled_erf() -> None:
+    """The scaled steps equal the unscaled input layer + erf step at rational points (50 digits)."""
+    step, diag, first, plain = erf_scaled_step(), erf_scaled_diag_step(), angle_input_layer(), angle_step("erf")
+    for a, c, rho, w, b, t, k, w0, b0 in [
+        (sp.Rational(3, 2), sp.Rational(7, 10), sp.Rational(9, 10), sp.Rational(13, 10), sp.Rational(1, 5), sp.Rational(2), sp.Rational(1, 7),
+         sp.Rational(1, 3), sp.Rational(4, 3)),
+        (sp.Rational(1, 3), sp.Rational(5, 2), -sp.Rational(7, 8), sp.Rational(9, 7), sp.Rational(1, 2), sp.Rational(1, 3), sp.Rational(3, 2),
+         sp.Rational(9, 7), sp.Rational(1, 2)),
+    ]:
+        b12 = rho * sp.sqrt(a * c)
+        inputs = {var1: a, var2: c, nngp: b12, one_minus_corr: 1 - rho, one_plus_corr: 1 + rho, w_std: w0, b_std: b0}
+        layer1 = {key: sp.N(v.subs(inputs), 60) for key, v in first.items()}
+        va, vc = w0**2 * a + b0**2, w0**2 * c + b0**2
+        true = {var1: va, var2: vc, nngp: layer1["nngp"], ntk: layer1["ntk"], one_minus_corr: layer1["one_minus_corr"],
+                one_plus_corr: layer1["one_plus_corr"], w_std: w, b_std: b}
+        scaled = {var1: w0**2 * a * k**2, var2: w0**2 * c * k**2, nngp: w0**2 * b12 * k**2, one_minus_corr: 1 - rho,
+                  one_plus_corr: 1 + rho, w_std: w, b_std: b, b_std_in: b0, inv_scale: k}
+        for key in plain:
+            want = sp.N(plain[key].subs(true), 50)
+            gap = sp.N(step[key].subs(scaled), 50) - want
+            require(abs(gap) <= sp.Float("1e-40") * (abs(want) + 1), f"scaled erf first layer differs in {key}: {gap}")
+        diag_true = {var1: a, var2: a, nngp: a, ntk: t, one_minus_corr: 0, one_plus_corr: 2, w_std: w, b_std: b}
+        diag_scaled = {nngp: a * k**2, ntk: t * k**2, w_std: w, b_std: b, inv_scale: k}
+        for key in diag:
+            gap = sp.N(diag[key].subs(diag_scaled) - plain[key].subs(diag_true), 50)
+            require(abs(gap) <= sp.Float("1e-40") * (abs(sp.N(plain[key].subs(diag_true), 50)) + 1), f"scaled erf diagonal step differs in {key}: {gap}")
+
+
 def angle_input_layer() -> dict[str, sp.Expr]:
     """The first Dense layer on the input kernel (nngp = x.x'/d, var = |x|^2/d, 1 -+ rho of the inputs)."""
     r = sp.sqrt(var1) * sp.sqrt(var2)
@@ -224,6 +318,7 @@ def ntk_angle_derivation() -> Derivation:
     textbook recursion."""
     for a in ANGLE_ACTIVATIONS:
         _check_at_points(a)
+    _check_scaled_erf()
     steps_out = {a: angle_step(a) for a in ANGLE_ACTIVATIONS}
     first = angle_input_layer()
     g = {a: angle_forms(a) for a in ANGLE_ACTIVATIONS}
@@ -289,10 +384,23 @@ def ntk_angle_derivation() -> Derivation:
             ],
             title="Abs, leaky ReLU, identity: even and odd parts",
         ),
+        Step(
+            "erf_scaled",
+            "Inputs near 1e300 have variances beyond float64: they are divided by $2^e$ (exactly) and the first "
+            "erf layer takes $\\Sigma$, $\\Theta$ times $k^2 = 4^{-e}$ ($k$ = inv_scale): the erf forms with "
+            "numerator and denominator multiplied by $k^2$ (checked against the unscaled step at rational points).",
+            [
+                sp.Eq(Named(r"E_{\mathrm{erf}}"), _show(erf_scaled_step()["nngp"])),
+                sp.Eq(Named(r"\Sigma'(x,x)"), erf_scaled_diag_step()["nngp"]),
+            ],
+            title="Erf at inputs beyond float64 variances",
+        ),
     )
     results: dict[str, object] = {f"input_{k}": v for k, v in first.items()}
     for a, out in steps_out.items():
         results.update({f"{a}_step_{k}": v for k, v in out.items()})
+    results.update({f"erf_scaled_step_{k}": v for k, v in erf_scaled_step().items()})
+    results.update({f"erf_scaled_step_diag_{k}": v for k, v in erf_scaled_diag_step().items()})
     return Derivation(
         name="ntk-angles",
         title="NNGP and NTK steps exact for near-coincident and antipodal inputs",

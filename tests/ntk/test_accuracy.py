@@ -149,3 +149,43 @@ def test_a_dominant_bias_makes_orthogonal_inputs_near_parallel_and_they_stay_exa
             nngp, ntk = fc_kernel_entry(x[i], x[j], depth=depth, activation=activation, w_std=w_std, b_std=b_std)
             assert k.nngp[i, j] == pytest.approx(float(nngp), rel=RTOL)
             assert k.ntk[i, j] == pytest.approx(float(ntk), rel=RTOL)
+
+
+@pytest.mark.parametrize("w_std", [1e-3, 1.0])
+def test_erf_inputs_near_1e300_carry_their_scale_and_are_correct(w_std):
+    """w_std^2 |x|^2 / d ~ 1e594 is not a float64: the inputs are carried as x / 2**e through the input
+    layer and the first erf step (erf is bounded), instead of the ValueError of before."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(5, 3)) * 1e300
+    x[1] = x[0] * (1 + 1e-6 * rng.normal(size=3))
+    x[2] = -x[0]
+    kw = {"depth": 3, "activation": "erf", "w_std": w_std, "b_std": 0.1}
+    res = fc_kernels(x, **kw)
+    assert np.all(np.isfinite(res.nngp)) and np.all(np.isfinite(res.ntk))
+    # the textbook arcsine form cancels ~1200 digits at variances ~1e594: 1300 digits, self-checked at 1400
+    def oracle(i, j, scale):
+        lo, hi = (fc_kernel_entry(x[i], x[j], dps=dps, **kw) for dps in (1300, 1400))
+        for f in (0, 1):
+            assert abs(lo[f] - hi[f]) <= ORACLE_SELF_RTOL * (abs(hi[f]) + scale[f])
+        return hi
+
+    diag = {i: oracle(i, i, (0, 0)) for i in range(5)}
+    for i, j in [(0, 1), (0, 2), (3, 4), (0, 3), (1, 1)]:
+        scale = [mpmath.sqrt(diag[i][f] * diag[j][f]) for f in (0, 1)]
+        want = oracle(i, j, scale)
+        for f, m in enumerate((res.nngp, res.ntk)):
+            assert abs(mpmath.mpf(float(m[i, j])) - want[f]) <= RTOL * abs(want[f]) + SCALE_ATOL * scale[f], (i, j, f)
+
+
+@pytest.mark.parametrize("activation", ["relu", "abs", "gelu", "tanh", "sin", ("relu", "erf")])
+def test_kernels_that_are_not_float64_numbers_at_1e300_raise_a_value_error(activation):
+    x = np.random.default_rng(0).normal(size=(3, 4)) * 1e300
+    with pytest.raises(ValueError, match=r"not float64 numbers|overflow float64"):
+        fc_kernels(x, depth=2, activation=list(activation) if isinstance(activation, tuple) else activation, w_std=1e-3, b_std=0.1)
+
+
+def test_erf_inputs_beyond_float64_variances_with_much_smaller_ones_are_refused():
+    x = np.random.default_rng(0).normal(size=(3, 4)) * 1e300
+    x[2] = 1.0
+    with pytest.raises(ValueError, match="not supported"):
+        fc_kernels(x, depth=2, activation="erf", w_std=1e-3, b_std=0.1)
