@@ -10,6 +10,7 @@
   parallel, and their empirical kernels.
 """
 
+from ..numeric import single_threaded_blas as single_threaded_blas
 from ._ensemble import EnsemblePrediction as EnsemblePrediction
 from ._ensemble import ensemble_prediction as ensemble_prediction
 from ._finite import EmpiricalKernels as EmpiricalKernels
@@ -32,4 +33,3 @@ from ._kernels import available_cpus as available_cpus
 from ._kernels import fc_kernel_blocks as fc_kernel_blocks
 from ._kernels import fc_kernels as fc_kernels
 from ._kernels import max_learning_rate as max_learning_rate
-from ._kernels import single_threaded_blas as single_threaded_blas

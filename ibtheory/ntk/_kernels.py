@@ -46,6 +46,7 @@ from ..numeric import (
     check_int,
     check_positive,
     check_positive_int,
+    single_threaded_blas,
 )
 
 #: The activations with generated layer kernels (``<activation>_dense_step``), in the order the
@@ -127,25 +128,6 @@ def available_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS, Windows
         return os.cpu_count() or 1
-
-
-_blas_controller: Any = None
-
-
-def single_threaded_blas() -> contextlib.AbstractContextManager:
-    """Run BLAS on one thread inside the block loop (threadpoolctl; restored on exit).
-
-    Why: the only BLAS call is the small (block, d) x (d, block) product of the input layer; a
-    multi-threaded BLAS spends longer waking its threads than computing it (0.39 ms against
-    0.11 ms single-threaded for 256 x 32 x 256 here), and OpenBLAS's idle threads keep spinning on
-    the cores that the block threads need.
-    """
-    global _blas_controller
-    if _blas_controller is None:
-        from threadpoolctl import ThreadpoolController
-
-        _blas_controller = ThreadpoolController()
-    return _blas_controller.limit(limits=1, user_api="blas")
 
 
 @dataclass(frozen=True)
