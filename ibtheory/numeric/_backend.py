@@ -13,6 +13,7 @@ functions are fastest for the small arrays of the solvers' inner loops).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,19 @@ class ArrayBackend:
         except ImportError:
             raise ModuleNotFoundError('backend="torch" needs PyTorch: pip install "ibtheory[torch]"') from None
         self.xp = torch
-        self.device = torch.device(device if device is not None else "cpu")
+        try:
+            self.device = torch.device(device if device is not None else "cpu")
+        except (RuntimeError, TypeError) as err:
+            raise ValueError(f"device={device!r} is not a torch device ('cpu', 'cuda', 'cuda:1', ...): {err}") from None
+        # torch would fail later with an AssertionError ("Torch not compiled with CUDA enabled")
+        checks: dict[str, Callable[[], bool]] = {"cuda": torch.cuda.is_available, "mps": torch.backends.mps.is_available}
+        available = checks.get(self.device.type)
+        if available is not None and not available():
+            raise ValueError(
+                f"device={device!r} is not available here (torch.{self.device.type} reports none); use device='cpu'"
+            )
+        if self.device.type == "cuda" and (self.device.index or 0) >= torch.cuda.device_count():
+            raise ValueError(f"device={device!r}: torch sees {torch.cuda.device_count()} CUDA device(s)")
 
     def kernels(self, group: str) -> Any:
         """The generated kernel module of ``group`` for this backend (``ibtheory._generated.<group>_<name>``)."""

@@ -141,14 +141,26 @@ def check_joint(p_xy: Any, *, name: str = "p_xy", normalize: bool = False) -> np
         raise ValueError(
             f"{name} has a negative entry {float(arr[i, j])!r} at ({i}, {j}); probabilities must be >= 0"
         )
-    rows = arr.sum(axis=1)
-    if np.any(rows == 0):
-        i = int(np.flatnonzero(rows == 0)[0])
+    empty = ~(arr > 0).any(axis=1)
+    if np.any(empty):
+        i = int(np.flatnonzero(empty)[0])
         raise ValueError(
             f"{name} row {i} is all zero: that x has no probability; drop it from the alphabet"
         )
-    total = float(arr.sum())
+    with np.errstate(over="ignore"):  # counts whose total is beyond float64 are scaled below
+        total = float(arr.sum())
     if normalize:
+        if not np.isfinite(total):
+            # scale by an exact power of two so the total is representable, then normalise
+            arr = np.ldexp(arr, -int(np.frexp(arr.max())[1]) - int(np.ceil(np.log2(arr.size))))
+            total = float(arr.sum())
+            rows = arr.sum(axis=1)
+            if np.any(rows == 0):
+                i = int(np.flatnonzero(rows == 0)[0])
+                raise ValueError(
+                    f"{name} row {i} is below float64's range relative to the largest entry "
+                    f"({float(np.max(p_xy))!r}): its normalised probability would be 0; drop it or rescale"
+                )
         return arr / total
     atol = normalisation_atol(_input_eps(p_xy), arr.size)
     if abs(total - 1.0) > atol:
