@@ -59,14 +59,17 @@ from ..numeric import (
     to_units,
 )
 from ._engine import (
+    REFINE_GAIN,
     KernelSet,
     compact,
     iterate,
     iterate_on_device,
     kernel_set,
     max_change,
+    near_identity,
     pad_encoders,
     point_objective,
+    split_clusters,
 )
 from ._envelope import Lines, Optimality, below_envelope, envelope_crossings
 from ._family import IBFamilyCurve, check_betas
@@ -105,12 +108,6 @@ AGREE_RTOL = 1e-8
 BATCH_ENTRIES = 2**21
 #: Rounds of envelope repair (re-seed every point above a line found, polish, compare again).
 REPAIR_ROUNDS = 8
-#: A neighbour-seeded solution replaces the current one when better by more than this (nats).
-REFINE_GAIN = 1e-12
-#: Relative size of the split perturbation p(t|x) (1 +- eps r(x)), r ~ U(-1, 1).
-PERTURBATION = 1e-2
-#: Smoothing of the near-identity start of the reverse sweep: p(t|x) = (1 - eps) [t = x] + eps / n_t.
-IDENTITY_SMOOTHING = 1e-3
 #: Jobs of very different cluster counts (padding would more than quadruple the work, widths above
 #: this) are split into batches by width.
 BATCH_WIDTH_SLACK = 8
@@ -321,13 +318,7 @@ class _Annealer:
 
     def split(self, q: np.ndarray) -> np.ndarray:
         """Duplicate each cluster (largest first, within capacity) into two perturbed halves."""
-        n_split = min(q.shape[1], self.capacity - q.shape[1])
-        if n_split <= 0:
-            return q
-        r = self.rng.uniform(-1.0, 1.0, size=(q.shape[0], n_split))
-        a = q[:, :n_split] * 0.5 * (1 + PERTURBATION * r)
-        b = q[:, :n_split] * 0.5 * (1 - PERTURBATION * r)
-        return np.concatenate([a, q[:, n_split:], b], axis=1)
+        return split_clusters(q, self.capacity, self.rng)
 
 
 def ib_curve(
@@ -410,7 +401,7 @@ def ib_curve(
     ann = _Annealer(array_backend(backend, device), p_x, p_y_given_x, method, capacity, rng,
                     min(ANNEAL_TOL, opts.tol * 100), ANNEAL_MAX_ITER)
     # the reverse sweep starts from one cluster per x when the capacity allows, else at random
-    q_rev = _near_identity(p_x.size, capacity) if capacity >= p_x.size else rng.dirichlet(np.ones(capacity), size=p_x.size)
+    q_rev = near_identity(p_x.size, capacity) if capacity >= p_x.size else rng.dirichlet(np.ones(capacity), size=p_x.size)
     with single_threaded_blas():  # many small products: threads cost more than they save
         if opts.effort == "fast":
             runs, pool, repaired, starts = _fast(ann, betas_sorted, q_rev)
@@ -448,12 +439,6 @@ class _CurveOptions:
                    max_iter=check_positive_int(max_iter, "max_iter"), reverse=bool(reverse), forward=bool(forward),
                    locate_transitions=bool(locate_transitions),
                    transition_rtol=check_positive(transition_rtol, "transition_rtol"), effort=effort)
-
-
-def _near_identity(n_x: int, capacity: int) -> np.ndarray:
-    """p(t|x) = (1 - eps) [t = x] + eps / capacity, rows renormalised (eps = IDENTITY_SMOOTHING)."""
-    eye = (1 - IDENTITY_SMOOTHING) * np.eye(n_x, capacity) + IDENTITY_SMOOTHING / capacity
-    return eye / eye.sum(axis=1, keepdims=True)
 
 
 Solved = tuple[np.ndarray, float]  # (compacted encoder, objective in nats)
@@ -592,7 +577,7 @@ def _optimum(ann: _Annealer, betas_sorted: np.ndarray, q_rev: np.ndarray,
     the batched polish and the envelope repair over every line found."""
     candidates = _anneal_both_ways(ann, betas_sorted, q_rev, forward=opts.forward, reverse=opts.reverse)
     if opts.reverse and ann.capacity >= ann.p_x.size:
-        _add_identity_seeds(ann, betas_sorted, _near_identity(ann.p_x.size, ann.capacity), candidates)
+        _add_identity_seeds(ann, betas_sorted, near_identity(ann.p_x.size, ann.capacity), candidates)
     best = _reseed_from_neighbours(ann, betas_sorted, [min(c, key=lambda s: s[1]) for c in candidates])
     pool = Lines()
     for cands in candidates:

@@ -85,6 +85,33 @@ def pad_encoders(encoders: list[np.ndarray], width: int) -> np.ndarray:
     return out / out.sum(axis=-1, keepdims=True)
 
 
+#: Relative size of the split perturbation p(t|x) (1 +- eps r(x)), r ~ U(-1, 1) (:func:`split_clusters`).
+PERTURBATION = 1e-2
+#: Smoothing of the near-identity start: p(t|x) = (1 - eps) [t = x] + eps / n_t (:func:`near_identity`).
+IDENTITY_SMOOTHING = 1e-3
+#: A re-seeded solution replaces the current one when better by more than this (nats).
+REFINE_GAIN = 1e-12
+
+
+def split_clusters(q: np.ndarray, capacity: int, rng: np.random.Generator) -> np.ndarray:
+    """Duplicate each cluster of ``q`` (n_x, K) (the first ones, within ``capacity``) into two
+    halves perturbed by 1 +- PERTURBATION r(x): the annealers' cluster splitting (theory.md 1.3)."""
+    n_split = min(q.shape[1], capacity - q.shape[1])
+    if n_split <= 0:
+        return q
+    r = rng.uniform(-1.0, 1.0, size=(q.shape[0], n_split))
+    a = q[:, :n_split] * 0.5 * (1 + PERTURBATION * r)
+    b = q[:, :n_split] * 0.5 * (1 - PERTURBATION * r)
+    return np.concatenate([a, q[:, n_split:], b], axis=1)
+
+
+def near_identity(n_x: int, capacity: int) -> np.ndarray:
+    """p(t|x) = (1 - eps) [t = x] + eps / capacity, rows renormalised (eps = IDENTITY_SMOOTHING):
+    one cluster per x, the start of the reverse annealing sweeps."""
+    eye = (1 - IDENTITY_SMOOTHING) * np.eye(n_x, capacity) + IDENTITY_SMOOTHING / capacity
+    return eye / eye.sum(axis=1, keepdims=True)
+
+
 def step_kernel(kernels: Any, method: str) -> Any:
     """The generated alternation of ``method`` in a kernel module (``ib_numpy`` or ``ib_torch``)."""
     return kernels.ib_step if method == "ib" else kernels.dual_ib_step

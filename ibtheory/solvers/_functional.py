@@ -39,12 +39,11 @@ from ._curve import (
     _fast,
     _finish,
     _lines_of,
-    _near_identity,
     _optimum,
     _Run,
 )
 from ._dib import EXACT_MAX_NX
-from ._engine import KernelSet
+from ._engine import KernelSet, near_identity
 from ._family import check_betas
 from ._gib import _dib_seeds
 from ._solve import DEFAULT_TOL, check_n_clusters, marginals
@@ -145,7 +144,7 @@ def _check_affine(module: Any, arguments: Callable[[Any], tuple[Any, ...]], p_x:
                   p_y_given_x: np.ndarray, capacity: int, beta_max: float) -> None:
     """ValueError unless the objective is affine in beta on a few encoders of this problem (a fixed
     random one among them: the caller's generator is left to the annealing)."""
-    encoders = np.stack([_near_identity(p_x.size, capacity),
+    encoders = np.stack([near_identity(p_x.size, capacity),
                          np.random.default_rng(0).dirichlet(np.ones(capacity), size=p_x.size),
                          np.full((p_x.size, capacity), 1.0 / capacity)])
     h = max(1.0, float(beta_max))
@@ -232,7 +231,7 @@ def functional_curve(
                     kernels=host if module is generated.numpy else _kernel_set(module, label, arguments, be.xp),
                     host_kernels=host)
     opts = dataclasses.replace(opts, method=label)
-    q_rev = _near_identity(p_x.size, capacity) if capacity >= p_x.size else rng.dirichlet(np.ones(capacity), size=p_x.size)
+    q_rev = near_identity(p_x.size, capacity) if capacity >= p_x.size else rng.dirichlet(np.ones(capacity), size=p_x.size)
     with single_threaded_blas():  # as in ib_curve
         if opts.effort == "fast":
             runs, pool, repaired, starts = _fast(ann, betas_sorted, q_rev, forward=opts.forward)

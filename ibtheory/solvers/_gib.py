@@ -44,8 +44,8 @@ from ..numeric import (
     check_units,
 )
 from ._dib import EXACT_MAX_NX, lower_envelope, one_hot, partition_information, set_partitions
+from ._engine import REFINE_GAIN, compact, max_change, near_identity, pad_encoders, split_clusters
 from ._engine import _extrapolate as extrapolate
-from ._engine import compact, max_change, pad_encoders
 from ._family import IBFamilyCurve, check_betas, family_curve
 from ._solve import MASS_TOL, MERGE_TOL
 
@@ -63,12 +63,6 @@ ANNEAL_OBJ_TOL = 1e-10
 #: jumps between basins (on random 64x8 joints at alpha = 0.5 it landed 0.005 nats above the basin
 #: that plain iteration reaches from the same start).
 PLAIN_WARMUP = 60
-#: Relative size of the split perturbation p(t|x) (1 +- eps r(x)), r ~ U(-1, 1).
-PERTURBATION = 1e-2
-#: Smoothing of the near-identity start: p(t|x) = (1 - eps) [t = x] + eps / n_t.
-IDENTITY_SMOOTHING = 1e-3
-#: A re-seeded solution replaces the current one when better by more than this (nats).
-REFINE_GAIN = 1e-12
 #: Rounds of re-seeding from the best lines and grid neighbours.
 RESEED_ROUNDS = 3
 #: Relative precision (in beta) of located transitions.
@@ -190,13 +184,7 @@ class _Solver:
 
     def split(self, q: np.ndarray) -> np.ndarray:
         """Duplicate each cluster (within capacity) into two perturbed halves."""
-        n_split = min(q.shape[1], self.capacity - q.shape[1])
-        if n_split <= 0:
-            return q
-        r = self.rng.uniform(-1.0, 1.0, size=(q.shape[0], n_split))
-        a = q[:, :n_split] * 0.5 * (1 + PERTURBATION * r)
-        b = q[:, :n_split] * 0.5 * (1 - PERTURBATION * r)
-        return np.concatenate([a, q[:, n_split:], b], axis=1)
+        return split_clusters(q, self.capacity, self.rng)
 
 
 def gib_curve(
@@ -244,8 +232,7 @@ def gib_curve(
     sv = _Solver(array_backend(backend, device), p_x, p_y_given_x, a, capacity, rng)
 
     cands: list[list[np.ndarray]] = [[] for _ in range(n_b)]
-    eye = (1 - IDENTITY_SMOOTHING) * np.eye(n_x, capacity) + IDENTITY_SMOOTHING / capacity
-    q_rev = eye / eye.sum(axis=1, keepdims=True)
+    q_rev = near_identity(n_x, capacity)
     q_fwd = np.ones((n_x, 1))
     for k in range(n_b if sweeps else 0):  # phases 1-2 in one batch per step
         kr = n_b - 1 - k
