@@ -82,7 +82,8 @@ def _curve(c: Any) -> str:
         ("I(X;T)", f"{_fmt(np.min(c.i_xt))} … {_fmt(np.max(c.i_xt))} {u}"),
         ("I(T;Y)", f"{_fmt(np.min(c.i_ty))} … {_fmt(np.max(c.i_ty))} {u} (Markov decoder)"),
         ("effective clusters", f"{int(np.min(c.n_clusters))} … {int(np.max(c.n_clusters))}"),
-        ("global transitions (beta)", _fmt_list(c.transitions)),
+        # the free estimates: reading c.transitions here would run their bisection (seconds) on display
+        ("global transitions (beta)", f"{_fmt_list(c.transition_estimates)} (estimates; curve.transitions locates them)"),
         ("converged", f"{int(conv.sum())} of {conv.size} betas"),
     ]
 

@@ -174,3 +174,13 @@ def test_the_annealer_runs_a_kernel_set_it_is_given():
     ann = _curve._Annealer(be, p_x, p_y_given_x, "ib", p_x.size, np.random.default_rng(0), 1e-8, 200, kernels=ks)
     _, obj = ann.solve(np.full((p_x.size, 2), 0.5), 5.0)
     assert steps and np.isfinite(obj)
+
+
+def test_showing_a_curve_in_jupyter_does_not_locate_its_transitions(monkeypatch):
+    curve = ib_curve(PROBLEMS["P6X3"], BETAS, effort="fast")
+
+    def located(*args, **kwargs):
+        raise AssertionError("the HTML summary ran the transition bisection")
+
+    monkeypatch.setattr(_curve, "_locate_transitions", located)
+    assert "estimates" in curve._repr_html_()
