@@ -188,7 +188,9 @@ def empirical_kernels(
         wt.requires_grad_(True)
     with torch.enable_grad():
         f, hs, zs = _forward(torch, params, x, activation, w, b, keep=True)
-        deltas = torch.autograd.grad(f.sum(), zs)
+        # (a constant activation leaves the hidden pre-activations unused: their signals are zero)
+        deltas = [torch.zeros_like(z) if g is None else g
+                  for z, g in zip(zs, torch.autograd.grad(f.sum(), zs, allow_unused=True), strict=True)]
     f = f.detach()[..., 0]  # (M, n_all)
     sl1 = slice(0, n1)
     sl2 = slice(n1, None) if x2 is not None else slice(0, n1)

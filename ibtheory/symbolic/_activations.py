@@ -175,8 +175,11 @@ def _char_function(expr: sp.Expr) -> sp.Expr | None:
 
 
 def _hyperbolic(total: sp.Expr) -> sp.Expr:
-    """Pairs c exp(-X) (exp(-k nngp) +- exp(k nngp)) as 2 c exp(-X) cosh / sinh(k nngp): bounded
-    factors, and sinh keeps its relative accuracy at small nngp (no exp(k) - exp(-k) cancellation)."""
+    """Pairs c exp(-X) exp(k nngp) + c' exp(-X) exp(-k nngp) without cancellation: with r =
+    sqrt(|c c'|) and delta = log|c / c'| / 2 the pair is 2 r cosh(k nngp + delta) (c, c' of one
+    sign) or 2 r sgn(c) sinh(k nngp + delta) (opposite signs; delta = 0 for the sin / cos duals);
+    a lone c exp(k nngp) stays one exponential. (Summing cosh and sinh instead lost ~1e-11 of
+    cosh + sinh = exp at k nngp ~ -12: neural-tangents' Rbf test.)"""
     groups: dict[sp.Expr, dict[sp.Expr, sp.Expr]] = {}
     for term in sp.Add.make_args(sp.expand(total)):
         coeff, rest = term.as_independent(nngp, var1, var2)
@@ -201,8 +204,13 @@ def _hyperbolic(total: sp.Expr) -> sp.Expr:
             if k == 0:
                 out += c * prefix
                 continue
-            even, odd = (c + c_neg) / 2, (c - c_neg) / 2  # c e^{k n} + c_neg e^{-k n}
-            out += prefix * (2 * even * sp.cosh(k * nngp) + 2 * odd * sp.sinh(k * nngp))
+            if c == 0 or c_neg == 0:
+                out += sp.powsimp(prefix * (c + c_neg) * sp.exp((k if c_neg == 0 else -k) * nngp), combine="exp")
+                continue
+            r, delta = sp.sqrt(abs(c * c_neg)), sp.log(abs(c / c_neg)) / 2
+            same_sign = bool(sp.sign(c) == sp.sign(c_neg))
+            hyp = sp.cosh(k * nngp + delta) if same_sign else sp.sign(c) * sp.sinh(k * nngp + delta)
+            out += prefix * 2 * r * hyp
     return out
 
 
@@ -296,6 +304,9 @@ def dual_activation(activation: object) -> dict[str, object]:
     nngp) for pairs, in ``nngp`` (= the variance) for the diagonal."""
     lam = activation_lambda(activation)
     body = lam.expr.xreplace({lam.variables[0]: _u})  # (Lambda(u, u) keeps a Dummy variable)
+    # Decimal coefficients (0.3 erf(1.5 u)) as the exact rationals they print as: the derivation and
+    # its checks are then exact (with 15-digit Floats Price's theorem held only to ~1e-17)
+    body = body.xreplace({f: sp.Rational(str(f)) for f in body.atoms(sp.Float)})
     forms: dict[str, sp.Expr] | None = None
     method = "quadrature"
     for name, route in (
@@ -311,6 +322,9 @@ def dual_activation(activation: object) -> dict[str, object]:
             break
     # Heaviside (the derivative of Max/Min) as (1 + sign)/2: the same function, printable by codegen
     dphi = sp.diff(body, _u).replace(sp.Heaviside, lambda *a: (1 + sp.sign(a[0])) / 2)
+    if dphi.has(sp.DiracDelta):
+        raise ValueError(f"activation {lam} jumps (its derivative has a Dirac delta), so E[phi'(u) phi'(v)] and the "
+                         "NTK are not functions of the kernel; use a continuous activation (e.g. erf(k u) for sign(u))")
     phi_eval, dphi_eval = body, dphi
     if isinstance(activation, str) and activation in _STABLE:
         phi_eval, dphi_eval = _STABLE[activation]()
