@@ -1,7 +1,8 @@
 """NNGP/NTK kernels, infinite-ensemble training dynamics and finite-width ensembles (theory.md 4.1, 7).
 
-- :func:`fc_kernels` / :func:`fc_kernel_blocks`: analytic NNGP and NTK of fully connected ReLU/erf
-  networks (neural-tangents conventions), numpy or torch, in bounded-memory blocks.
+- :func:`fc_kernels` / :func:`fc_kernel_blocks`: analytic NNGP and NTK of fully connected networks
+  with any elementwise activation per layer (named or a SymPy Lambda; neural-tangents
+  conventions), numpy or torch, in bounded-memory blocks.
 - :func:`ensemble_prediction`: the Gaussian output of the infinite ensemble trained by gradient
   flow, at any times (0 and inf included), with the kernels it used.
 - :func:`gp_inference`: the exact NNGP (Bayesian) or NTK (t = inf) posterior, Cholesky-based, with
