@@ -187,6 +187,19 @@ def kernel_specs() -> list[KernelSpec]:
         )
     specs.append(
         kernel(
+            "erf_dense_step_exact_gaps",
+            [nngp, ntk, *gaps, var1, var2, w_std, b_std],
+            {k: ang[f"erf_exact_gaps_step_{k}"] for k in outs},
+            doc=(
+                "erf_dense_step_angles with 1 -+ rho' of relative accuracy (sqrt(E_a E_c) -+ E split into an "
+                "unequal-variance part and an angular part, ntk_angle_derivation): for an erf layer followed by a "
+                "ReLU-type layer, whose arc-cosine turns an absolute error eps in 1 - rho' into eps / theta. Elementwise."
+            ),
+            reference=_ANG_REF,
+        )
+    )
+    specs.append(
+        kernel(
             "erf_input_and_step_scaled",
             [nngp, *gaps, var1, var2, b_std_in, w_std, b_std, inv_scale],
             {k: ang[f"erf_scaled_step_{k}"] for k in outs},

@@ -29,7 +29,9 @@ through every layer in forms whose terms are all non-negative (no cancellation):
 - erf (Williams 1997): E and Edot with numerator and denominator divided by sqrt(var1 var2), so
   that inputs ~1e100 (variances ~1e200, det ~1e400) stay finite; G_-+ = sqrt(E_a E_c) -+ E directly
   (the erf maps are bounded and smooth, so an absolute error eps in 1 -+ rho' costs only eps
-  times a bounded factor at the next erf layer).
+  times a bounded factor at the next erf layer). Before a ReLU-type layer that error would become an
+  angle error eps / theta, so there G_-+ is split into an unequal-variance part and an angular part with
+  relative accuracy (:func:`erf_gaps`, derived here; kernel ``erf_dense_step_exact_gaps``).
 
 - abs, leaky ReLU, identity (phi = a_e |u| + a_o u): G_-+ from the even part's gap written with
   min(theta, pi - theta) and min(1 - rho, 1 + rho), all terms non-negative (:func:`angle_forms`).
@@ -134,6 +136,53 @@ def angle_forms(activation: str) -> dict[str, sp.Expr]:
     raise ValueError(f"activation must be one of {ANGLE_ACTIVATIONS}, got {activation!r}")
 
 
+def erf_gaps(a_big: sp.Expr, a_bar: sp.Expr, c_big: sp.Expr, c_bar: sp.Expr, diff: sp.Expr, rho: sp.Expr, om_op: sp.Expr) -> dict[str, sp.Expr]:
+    """(pi/2) (sqrt(E_a E_c) -+ E) of erf (Williams 1997 arcsine dual) as sums of non-negative terms (derived here).
+
+    With A = 2 a / (1 + 2 a), C likewise (a, c the variances), the dual is E = (2/pi) asin(rho g),
+    g = sqrt(A C), E_a = (2/pi) asin A. Arguments: ``a_big`` = A, ``a_bar`` = 1 - A = 1 / (1 + 2 a),
+    ``c_big``, ``c_bar`` likewise, ``diff`` = A - C (from a - c, which is exact for close variances),
+    ``rho``, ``om_op`` = (1 - rho)(1 + rho). With p = asin A, q = asin C, m = asin g,
+
+        sqrt(p q) -+ asin(rho g) = H + delta + 2 max(0, -+asin(rho g)),
+        H = sqrt(p q) - m = (m (dp + dq) + dp dq) / (sqrt(p q) + m),     dp = p - m, dq = q - m,
+        delta = m - asin(|rho| g) = atan2(g (1 - rho)(1 + rho) / (k + |rho| h), h k + |rho| g^2),
+        dp = atan2(A (A - C) / (A h + g sqrt(1 - A^2)), sqrt(1 - A^2) h + A g),
+
+    h = sqrt(1 - g^2) = sqrt((1 - A) + A (1 - C)), k = sqrt(1 - rho^2 g^2) = sqrt(h^2 + g^2 (1 - rho)(1 + rho))
+    (asin x - asin y = atan2(x sqrt(1 - y^2) - y sqrt(1 - x^2), ...) with the numerator rationalised).
+    delta carries 1 - rho^2 with full relative accuracy and H, the unequal-variance part (>= 0, second order in
+    A - C), has an absolute error ~eps |A - C| (its first-order parts dp, dq cancel in dp + dq), so the gaps
+    1 -+ rho' keep the accuracy that a ReLU-type layer after erf needs (angle error ~eps, not eps / theta);
+    sqrt(E_a E_c) - E itself has an absolute error ~eps, which the next arc-cosine turns into ~eps / theta."""
+    s_a = sp.sqrt(a_bar * (1 + a_big))  # sqrt(1 - A^2)
+    s_c = sp.sqrt(c_bar * (1 + c_big))
+    g = sp.sqrt(a_big) * sp.sqrt(c_big)
+    h = sp.sqrt(a_bar + a_big * c_bar)  # sqrt(1 - A C)
+    k = sp.sqrt(a_bar + a_big * c_bar + a_big * c_big * om_op)  # sqrt(1 - rho^2 A C)
+    p, q, m = sp.atan2(a_big, s_a), sp.atan2(c_big, s_c), sp.atan2(g, h)
+    dp = sp.atan2(a_big * diff / _floor(a_big * h + g * s_a), s_a * h + a_big * g)
+    dq = sp.atan2(-c_big * diff / _floor(c_big * h + g * s_c), s_c * h + c_big * g)
+    # H >= 0 (Cauchy-Schwarz at rho = 1); clamped where its O(eps |A - C|) rounding makes it negative
+    big_h = sp.Max((m * (dp + dq) + dp * dq) / _floor(sp.sqrt(p) * sp.sqrt(q) + m), 0)
+    abs_rho = sp.Abs(rho)
+    delta = sp.atan2(g * om_op / (k + abs_rho * h), h * k + abs_rho * a_big * c_big)
+    s = sp.atan2(rho * g, k)  # asin(rho g)
+    return {"minus": big_h + delta + 2 * sp.Max(-s, 0), "plus": big_h + delta + 2 * sp.Max(s, 0)}
+
+
+def erf_exact_gap_forms() -> dict[str, sp.Expr]:
+    """:func:`angle_forms` of erf with G_-+ from :func:`erf_gaps` (relative accuracy in 1 -+ rho'), for an erf
+    layer followed by a ReLU-type one; E, Edot, E_a, E_c as there."""
+    f = dict(angle_forms("erf"))
+    a_bar, c_bar = 1 / (1 + 2 * var1), 1 / (1 + 2 * var2)
+    a_big, c_big = 2 * var1 * a_bar, 2 * var2 * c_bar
+    gaps = erf_gaps(a_big, a_bar, c_big, c_bar, 2 * (var1 - var2) * a_bar * c_bar, (one_plus_corr - one_minus_corr) / 2,
+                    one_minus_corr * one_plus_corr)
+    f["g_minus"], f["g_plus"] = 2 / sp.pi * gaps["minus"], 2 / sp.pi * gaps["plus"]
+    return f
+
+
 def _even_odd_forms(a_e: sp.Expr, a_o: sp.Expr) -> dict[str, sp.Expr]:
     """phi = a_e |u| + a_o u (abs, leaky ReLU, identity; E[|u| v] = 0 by symmetry), so
     E = a_e^2 E_abs + a_o^2 nngp with E_abs = (2/pi)(sqrt(det) + nngp asin(rho)) (theory.md 11.4), and
@@ -160,8 +209,9 @@ def _even_odd_forms(a_e: sp.Expr, a_o: sp.Expr) -> dict[str, sp.Expr]:
 
 def angle_step(activation: str) -> dict[str, sp.Expr]:
     """One activation + Dense step over (nngp, ntk, 1 -+ rho, var1, var2, w_std, b_std):
-    ``{"nngp", "ntk", "one_minus_corr", "one_plus_corr"}`` of the next layer."""
-    f = angle_forms(activation)
+    ``{"nngp", "ntk", "one_minus_corr", "one_plus_corr"}`` of the next layer (``"erf_exact_gaps"``: erf with
+    the gaps of :func:`erf_exact_gap_forms`)."""
+    f = erf_exact_gap_forms() if activation == "erf_exact_gaps" else angle_forms(activation)
     out = dense_update(f["e_a"], f["e_c"], f["e"], f["g_minus"], f["g_plus"])
     out["ntk"] = out["nngp"] + w_std**2 * f["edot"] * ntk
     return {k: out[k] for k in ("nngp", "ntk", "one_minus_corr", "one_plus_corr")}
@@ -316,7 +366,7 @@ def _show(expr: sp.Expr) -> sp.Expr:
 def ntk_angle_derivation() -> Derivation:
     """The angle-carrying NNGP/NTK steps for ReLU, erf, abs, leaky ReLU and identity, checked against the
     textbook recursion."""
-    for a in ANGLE_ACTIVATIONS:
+    for a in (*ANGLE_ACTIVATIONS, "erf_exact_gaps"):
         _check_at_points(a)
     _check_scaled_erf()
     steps_out = {a: angle_step(a) for a in ANGLE_ACTIVATIONS}
@@ -373,6 +423,26 @@ def ntk_angle_derivation() -> Derivation:
             title="Erf: normalised expectations",
         ),
         Step(
+            "erf_exact_gaps",
+            "Erf followed by a ReLU-type layer: $\\sqrt{E_a E_c} - E$ has an absolute error ~eps, which the next "
+            "arc-cosine turns into an angle error ~eps/$\\theta$. With $A = 2\\Sigma(x,x)/(1 + 2\\Sigma(x,x))$, "
+            "$C$ likewise, $g = \\sqrt{A C}$, $E = (2/\\pi)\\arcsin(\\rho g)$ (Williams 1997), $p = \\arcsin A$, "
+            "$q = \\arcsin C$, $m = \\arcsin g$, the gap is split "
+            "into the unequal-variance part $H = \\sqrt{\\arcsin A \\arcsin C} - \\arcsin g$ (from $d_p = "
+            "\\arcsin A - \\arcsin g$, $d_q$, differences of arcsines by atan2 with rationalised numerators, "
+            "$\\propto A - C$) and the angular part $\\delta = \\arcsin g - \\arcsin(|\\rho| g)$, "
+            "$\\propto (1 - \\rho)(1 + \\rho)$: derived here, checked against the arcsine form at rational points.",
+            [
+                sp.Eq(Named(r"\tfrac{\pi}{2} G_{-,\mathrm{erf}}"), Named(r"H + \delta + 2 \max(0, -\arcsin(\rho g))")),
+                sp.Eq(Named("H"), Named(r"\frac{m (d_p + d_q) + d_p d_q}{\sqrt{p q} + m}")),
+                sp.Eq(Named(r"d_p"), Named(r"\operatorname{atan2}\left(\frac{A (A - C)}{A h + g \sqrt{1 - A^2}}, \sqrt{1 - A^2} h + A g\right)")),
+                sp.Eq(Named(r"\delta"), Named(r"\operatorname{atan2}\left(\frac{g (1 - \rho)(1 + \rho)}{k + |\rho| h}, h k + |\rho| g^2\right)")),
+                sp.Eq(Named("h"), Named(r"\sqrt{(1 - A) + A (1 - C)}")),
+                sp.Eq(Named("k"), Named(r"\sqrt{h^2 + g^2 (1 - \rho)(1 + \rho)}")),
+            ],
+            title="Erf before a ReLU-type layer: gaps with relative accuracy",
+        ),
+        Step(
             "even_odd_gaps",
             "abs, leaky ReLU (slope 1/100) and identity as $\\phi = a_e |u| + a_o u$ "
             "($a_e, a_o$ = 1, 0; 99/200, 101/200; 0, 1): $E = a_e^2 E_{\\mathrm{abs}} + a_o^2 \\Sigma(x,x')$, "
@@ -399,6 +469,7 @@ def ntk_angle_derivation() -> Derivation:
     results: dict[str, object] = {f"input_{k}": v for k, v in first.items()}
     for a, out in steps_out.items():
         results.update({f"{a}_step_{k}": v for k, v in out.items()})
+    results.update({f"erf_exact_gaps_step_{k}": v for k, v in angle_step("erf_exact_gaps").items()})
     results.update({f"erf_scaled_step_{k}": v for k, v in erf_scaled_step().items()})
     results.update({f"erf_scaled_step_diag_{k}": v for k, v in erf_scaled_diag_step().items()})
     return Derivation(
