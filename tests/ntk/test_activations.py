@@ -1,6 +1,6 @@
 """Kernels of every named activation: derived duals vs independent routes (Gauss-Hermite at high
-degree, Monte Carlo), finite-width ensembles vs analytic kernels, the quadrature's measured error,
-and bad activations."""
+degree, Monte Carlo), finite-width ensembles vs analytic kernels, the quadrature's self-consistency
+(its accuracy against mpmath: tests/ntk/test_quadrature.py), and bad activations."""
 
 from __future__ import annotations
 
@@ -101,33 +101,35 @@ def test_polynomial_duals_by_wick_match_moments():
     assert math.isclose(got, want, rel_tol=1e-14)
 
 
-#: Measured relative error of the default 25 nodes per axis against 200 (depth 2, w_std 1.3,
-#: b_std 0.2, unit-normal 4-D inputs): tanh 9.1e-2 (its sech^4 derivative term is narrow beside a
-#: pre-activation standard deviation ~1.5: Gauss-Hermite resolves it poorly; 100 nodes: 7.9e-4),
-#: sigmoid 7.2e-5, softplus 3.6e-5. These bounds are the documented error, with a 1.5x margin.
-QUADRATURE_ERROR = {"tanh": (25, 0.14), "sigmoid": (25, 1.1e-4), "softplus": (25, 5.5e-5)}
-QUADRATURE_ERROR_100 = {"tanh": 1.2e-3, "sigmoid": 1.6e-9, "softplus": 1.5e-10}
+#: The quadrature activations' default trapezoid rule (QUADRATURE_STRIP, QUADRATURE_EXPONENT) against
+#: the same rule with half the strip, i.e. half the step and twice the nodes per axis (depth 2, w_std
+#: 1.3, b_std 0.2, unit-normal 4-D inputs): measured 1.5e-15 (tanh), 1.1e-15 (sigmoid), 9e-16
+#: (softplus), i.e. rounding. (The default's error against an independent mpmath oracle is bounded in
+#: tests/ntk/test_quadrature.py; the Gauss-Hermite rule with 25 nodes per axis it replaced was off by
+#: 9.1e-2 here for tanh, 7.2e-5 sigmoid, 3.6e-5 softplus.) Bound: 10x the largest.
+QUADRATURE_SELF_CONSISTENCY = 1.5e-14
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "softplus"])
 def test_quadrature_activations_error_is_as_stated(activation):
+    from ibtheory.ntk._kernels import QUADRATURE_STRIP
+
     x = np.random.default_rng(3).normal(size=(12, 4))
     kw = {"depth": 2, "activation": activation, "w_std": 1.3, "b_std": 0.2}
-    ref = fc_kernels(x, quadrature_degree=200, **kw)
-    for deg, bound in ((QUADRATURE_ERROR[activation][0], QUADRATURE_ERROR[activation][1]), (100, QUADRATURE_ERROR_100[activation])):
-        got = fc_kernels(x, quadrature_degree=deg, **kw)
-        err = max(np.abs(getattr(got, k) - getattr(ref, k)).max() / np.abs(getattr(ref, k)).max() for k in ("nngp", "ntk"))
-        assert err <= bound, (deg, err)
+    ref = fc_kernels(x, quadrature_strip=QUADRATURE_STRIP[activation] / 2, **kw)
+    got = fc_kernels(x, **kw)
+    err = max(np.abs(getattr(got, k) - getattr(ref, k)).max() / np.abs(getattr(ref, k)).max() for k in ("nngp", "ntk"))
+    assert err <= QUADRATURE_SELF_CONSISTENCY, err
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_finite_width_ensembles_approach_the_analytic_kernels(activation):
     """depth 1: the empirical NNGP and NTK are unbiased for the analytic ones at any width; their
-    means over 400 networks agree within K_SE standard errors (plus the quadrature's own error)."""
+    means over 400 networks agree within K_SE standard errors (plus 1e-6 for rounding)."""
     x = np.random.default_rng(5).normal(size=(4, 3))
     kw = {"depth": 1, "activation": activation, "w_std": 1.3, "b_std": 0.2}
     emp = empirical_kernels(x, n_networks=400, width=64, seed=2, **kw)
-    exact = fc_kernels(x, quadrature_degree=100, **kw)
+    exact = fc_kernels(x, **kw)
     for k in ("nngp", "ntk"):
         samples = getattr(emp, k)
         se = samples.std(axis=0) / math.sqrt(samples.shape[0])
@@ -181,7 +183,7 @@ def test_per_layer_stds_follow_the_textbook_recursion_layer_by_layer():
 def test_per_layer_stds_in_finite_networks_match_the_analytic_kernels():
     x = np.random.default_rng(5).normal(size=(4, 3))
     kw = {"depth": 2, "activation": "tanh", "w_std": [1.1, 1.5, 0.9], "b_std": [0.1, 0.3, 0.0]}
-    exact = fc_kernels(x, quadrature_degree=100, **kw)
+    exact = fc_kernels(x, **kw)
     emp = empirical_kernels(x, n_networks=400, width=128, seed=4, **kw)
     # depth 2: the empirical kernels carry an O(1/width) bias besides the noise (theory.md 7; Lee et al.)
     for k in ("nngp", "ntk"):
@@ -223,7 +225,7 @@ def test_a_user_lambda_is_derived_generated_and_matches_its_finite_networks(meth
     assert kern.method == method
     x = np.random.default_rng(0).normal(size=(4, 3))
     kw = {"depth": 1, "activation": kern, "w_std": 0.8, "b_std": 0.1}
-    exact = fc_kernels(x, quadrature_degree=80, **kw)
+    exact = fc_kernels(x, **kw)
     emp = empirical_kernels(x, n_networks=400, width=64, seed=0, **kw)
     for k in ("nngp", "ntk"):
         samples = getattr(emp, k)
