@@ -16,7 +16,9 @@ Algorithm of the default ``effort="optimum"`` (all updates are the generated ker
    different cluster count are re-solved from those neighbours, sweep after sweep while that
    improves some beta (a first-order transition can hide a branch from the annealing sweeps);
    all betas are then **polished** down to ``tol`` in batched kernel calls (at most BATCH_ENTRIES
-   entries each, jobs of very different widths apart);
+   entries each, jobs of very different widths apart): NEWTON_AFTER alternations, then Newton's
+   method on the fixed point for the members still above ``tol`` (:mod:`._newton`; the IB on NumPy,
+   where the Newton system is small), then alternations again where Newton's method stalled;
 4. **envelope repair**: every encoder found is a line in beta, F_q(beta) = a_q + beta s_q, and the
    optimal objective is below their lower envelope; a polished point above any line found is
    provably not optimal, so it is re-seeded from that line's encoder and polished again, until
@@ -74,6 +76,7 @@ from ._engine import (
 from ._envelope import Lines, Optimality, below_envelope, envelope_crossings
 from ._family import IBFamilyCurve, check_betas
 from ._family_dispatch import FAMILY_METHODS, check_alpha_for, family_curve
+from ._newton import newton_polish
 from ._solve import (
     DEFAULT_TOL,
     MASS_TOL,
@@ -126,6 +129,14 @@ FAST_REPAIR_ROUNDS = 2
 FAST_OBJ_TOL = 1e-3
 FAST_MAX_ITER = 30
 EFFORTS = ("optimum", "fast")
+#: The polish alternates this many times before the members still above ``tol`` take Newton steps
+#: (:mod:`._newton`; most betas converge by then, the slow ones are those Newton's method is for).
+NEWTON_AFTER = 60
+#: Newton polish only where its system is small: n_x * width * n_y entries per member at most
+#: (a step costs ~2 n_x of those in products; at the bound that is ~30 alternations' work).
+NEWTON_ENTRIES = 2**20
+#: Memory budget of one chunk of Newton steps (its largest array has n_x * width * n_y entries per member).
+NEWTON_BATCH_ENTRIES = 2**22
 
 
 @dataclass(frozen=True)
@@ -140,7 +151,8 @@ class IBCurve:
     objective: (B,) IB: I(X;T) - beta I(T;Y); dualIB: I(X;T) + beta E KL[p(y|t)||p(y|x)], in ``units``.
     n_clusters: (B,) effective clusters (distinct decoders with mass > MASS_TOL).
     encoders: tuple of B arrays p(t|x), each (n_x, K_b) with K_b = n_clusters[b] (compacted).
-    converged: (B,) bool; n_iter: (B,) alternations of the polish; residual: (B,) last max |delta p(t|x)|.
+    converged: (B,) bool; n_iter: (B,) alternations of the polish (generated steps, including the
+        residual checks of its Newton steps); residual: (B,) last max |delta p(t|x)|.
     transition_rtol: relative precision (in beta) of ``transitions``.
     optimality: per-beta certificate (:class:`~ibtheory.solvers.Optimality`): gap to the lower
         envelope of every encoder found, repaired points, agreeing starts.
@@ -247,9 +259,11 @@ class _Annealer:
         self.point = self.host.point
         # on an accelerator the iteration keeps its decisions on the device (no transfer per round)
         self.on_device = bool(be.is_torch and be.device.type != "cpu")
+        # the Newton polish solves the IB's own fixed point, on the host
+        self.newton = kernels is None and method == "ib" and not be.is_torch
 
     def run(self, jobs: list[tuple[np.ndarray, float]], tol: float, max_iter: int, obj_tol: float | None,
-            start_objective: np.ndarray | None = None) -> list[_Run]:
+            start_objective: np.ndarray | None = None, newton: bool = False) -> list[_Run]:
         """Solve each (encoder, beta) job to ``tol`` / ``max_iter`` / ``obj_tol`` (:func:`iterate`), in
         batches of at most BATCH_ENTRIES (n_x * width per job); jobs of very different widths run in
         separate batches. ``start_objective``: the jobs' starting objectives, when known."""
@@ -259,8 +273,8 @@ class _Annealer:
             half = len(jobs) // 2
             lo_so = None if start_objective is None else start_objective[:half]
             hi_so = None if start_objective is None else start_objective[half:]
-            return (self.run(jobs[:half], tol, max_iter, obj_tol, lo_so)
-                    + self.run(jobs[half:], tol, max_iter, obj_tol, hi_so))
+            return (self.run(jobs[:half], tol, max_iter, obj_tol, lo_so, newton)
+                    + self.run(jobs[half:], tol, max_iter, obj_tol, hi_so, newton))
         if len(jobs) > 1 and max(widths) > max(BATCH_WIDTH_SLACK, 2 * min(widths)) and max(widths) * len(jobs) > 4 * sum(widths):
             order = np.argsort(widths)
             half = len(jobs) // 2
@@ -268,14 +282,18 @@ class _Annealer:
             out: list[_Run] = [None] * len(jobs)  # type: ignore[list-item]
             for part in parts:
                 part_so = None if start_objective is None else start_objective[part]
-                for i, r in zip(part, self.run([jobs[i] for i in part], tol, max_iter, obj_tol, part_so), strict=True):
+                for i, r in zip(part, self.run([jobs[i] for i in part], tol, max_iter, obj_tol, part_so, newton),
+                                strict=True):
                     out[i] = r
             return out
         log_q = self.be.asarray(np.log(pad_encoders([q for q, _ in jobs], max(widths))))
         betas = np.array([b for _, b in jobs], dtype=np.float64)
         loop = iterate_on_device if self.on_device and max_iter >= 3 else iterate
+        first = min(max_iter, NEWTON_AFTER) if newton and self.newton_fits(max(widths)) else max_iter
         log_q, n_iter, residual = loop(self.be, log_q, self.bp_x, self.bp_y, self.be.asarray(betas), self.kernels,
-                                       tol, max_iter, obj_tol=obj_tol, start_objective=start_objective)
+                                       tol, first, obj_tol=obj_tol, start_objective=start_objective)
+        if first < max_iter:
+            log_q, n_iter, residual = self._newton_then_alternate(log_q, betas, n_iter, residual, tol, max_iter)
         log_all = self.be.to_numpy(log_q)
         q_all = np.exp(log_all)
         out = []
@@ -283,6 +301,35 @@ class _Annealer:
             q, point = self.compact(q_all[i], log_all[i])
             out.append(_Run(q, point, float(point_objective(point, beta)), int(n_iter[i]), float(residual[i])))
         return out
+
+    def newton_fits(self, width: int) -> bool:
+        """Whether the Newton polish applies: the generated IB kernels on NumPy, and a Newton
+        system of at most NEWTON_ENTRIES entries (n_x * width * n_y) per member."""
+        return self.newton and self.p_y_given_x.size * width <= NEWTON_ENTRIES
+
+    def _newton_then_alternate(self, log_q: np.ndarray, betas: np.ndarray, n_iter: np.ndarray, residual: np.ndarray,
+                               tol: float, max_iter: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Members still above ``tol`` after NEWTON_AFTER alternations take Newton steps
+        (:func:`._newton.newton_polish`, in chunks of NEWTON_BATCH_ENTRIES), then alternate
+        again up to ``max_iter`` where Newton's method could not finish."""
+        slow = np.flatnonzero(residual > tol)
+        per_member = self.p_y_given_x.size * log_q.shape[-1]
+        chunk = max(1, NEWTON_BATCH_ENTRIES // per_member)
+        for start in range(0, slow.size, chunk):
+            part = slow[start:start + chunk]
+            lq, spent, res = newton_polish(log_q[part], self.p_x, self.p_y_given_x, betas[part], tol)
+            # only a finished Newton polish is kept: where it stalls (a flat valley, e.g. clusters
+            # with nearly equal decoders) the alternations continue from where they were
+            done = res <= tol
+            log_q[part[done]], residual[part[done]] = lq[done], res[done]
+            n_iter[part] += spent
+        rest = slow[residual[slow] > tol]
+        left = max_iter - NEWTON_AFTER  # the alternations' own budget (Newton's checks not counted)
+        if rest.size and left > 0:
+            lq, it, res = iterate(self.be, log_q[rest], self.bp_x, self.bp_y, betas[rest], self.kernels, tol, left)
+            log_q[rest], residual[rest] = lq, res
+            n_iter[rest] += it
+        return log_q, n_iter, residual
 
     def residuals(self, jobs: list[tuple[np.ndarray, float]]) -> list[_Run]:
         """Each (compacted encoder, beta) job as it is, with the residual of one plain alternation
@@ -585,7 +632,8 @@ def _optimum(ann: _Annealer, betas_sorted: np.ndarray, q_rev: np.ndarray,
             _lines_of_encoder(ann, q, pool)
 
     def polish(betas: np.ndarray, seeds: list[np.ndarray]) -> list[_Run]:
-        return ann.run([(q, float(b)) for q, b in zip(seeds, betas, strict=True)], opts.tol, opts.max_iter, None)
+        return ann.run([(q, float(b)) for q, b in zip(seeds, betas, strict=True)], opts.tol, opts.max_iter, None,
+                       newton=True)
 
     runs = polish(betas_sorted, [q for q, _ in best])
     _lines_of(runs, pool)
