@@ -83,6 +83,9 @@ QUADRATURE_STRIP_DEFAULT = math.pi / 2
 QUADRATURE_EXPONENT = 45.0
 #: Nodes cover +-8.5 standard deviations (Gaussian tail mass beyond: 2e-17).
 QUADRATURE_HALF_WIDTH = 8.5
+#: Inner sums at outer nodes z (weight exp(-z^2 / 2)) aim at exp(-(QUADRATURE_EXPONENT - z^2 / 2)),
+#: at least at this exponent, over +-sqrt(8.5^2 - z^2) (the same error relative to the whole sum).
+QUADRATURE_EXPONENT_MIN = 9.0
 #: At most this many nodes per axis (cost per pair ~ their square): the step in u is 0.22 (tanh) up to
 #: a pre-activation std 1024 * 0.22 / 17 ~ 13 (variance 175; sigmoid, softplus: 700) and grows beyond it,
 #: and the error with it: measured tanh 2e-11 at variance 300, 2e-3 at 1e3, 0.3 at 1e4; sigmoid 1e-12
@@ -295,16 +298,16 @@ class _Pair(tuple):
         return self[1]
 
 
-def _trapezoid_nodes(sd_max: float, strip: float) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes t_k = h k (|t_k| <= ~QUADRATURE_HALF_WIDTH) and weights h N(t_k; 0, 1) of the trapezoid rule
-    for E[F(t)], t ~ N(0, 1), where F(t) = f(sd t) with f analytic in |Im u| < ``strip`` and sd <=
-    ``sd_max``: the step of QUADRATURE_EXPONENT, and at most QUADRATURE_MAX_NODES nodes."""
-    d = math.sqrt(2.0 * QUADRATURE_EXPONENT)
+def _trapezoid_nodes(sd_max: float, strip: float, exponent: float = QUADRATURE_EXPONENT, half_width: float = QUADRATURE_HALF_WIDTH) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes t_k = h k (|t_k| <= ~``half_width``) and weights h N(t_k; 0, 1) of the trapezoid rule for
+    E[F(t)], t ~ N(0, 1), where F(t) = f(sd t) with f analytic in |Im u| < ``strip`` and sd <=
+    ``sd_max``: the step of error ~exp(-``exponent``) (QUADRATURE_EXPONENT), at most QUADRATURE_MAX_NODES nodes."""
+    d = math.sqrt(2.0 * exponent)
     if sd_max > 0:  # (and not NaN)
         d = min(strip / sd_max, d)
-    h = 2.0 * math.pi * d / (QUADRATURE_EXPONENT + d * d / 2.0)
+    h = 2.0 * math.pi * d / (exponent + d * d / 2.0)
     h = max(h, QUADRATURE_HALF_WIDTH / ((QUADRATURE_MAX_NODES - 1) // 2))
-    k = math.ceil(QUADRATURE_HALF_WIDTH / h)
+    k = math.ceil(half_width / h)
     t = h * np.arange(-k, k + 1, dtype=np.float64)
     return t, h * np.exp(-0.5 * t * t) / math.sqrt(2.0 * math.pi)
 
@@ -335,7 +338,7 @@ def _quadrature_steps(be: ArrayBackend, gen: Any, activation: str, strip: float 
         safe = xp.where(l11 > 0, l11, xp.ones_like(l11))
         l21 = xp.where(l11 > 0, nngp / safe, xp.zeros_like(nngp))
         l22 = xp.sqrt(be.clip(var2 - l21 * l21, min=0.0))
-        inner_nodes = chunks(*_trapezoid_nodes(largest(l22), strip))
+        l22_max = largest(l22)
         l21, l22 = l21[..., None], l22[..., None]
         e = xp.zeros_like(nngp)
         edot = xp.zeros_like(nngp)
@@ -344,7 +347,11 @@ def _quadrature_steps(be: ArrayBackend, gen: Any, activation: str, strip: float 
             mean = l21 * float(z)
             inner_phi: Any = 0.0
             inner_dphi: Any = 0.0
-            for t, wt in inner_nodes:
+            # An outer node of weight ~exp(-z^2 / 2) needs its inner sum only to exp(z^2 / 2) times the
+            # target error: a coarser step and a narrower range (~40% fewer inner nodes in all).
+            exponent = max(QUADRATURE_EXPONENT - z * z / 2, QUADRATURE_EXPONENT_MIN)
+            half_width = math.sqrt(max(QUADRATURE_HALF_WIDTH**2 - z * z, 1.0))
+            for t, wt in chunks(*_trapezoid_nodes(l22_max, strip, exponent, half_width)):
                 inner = fn(mean + l22 * t)  # (n1, n2, chunk)
                 inner_phi = inner_phi + inner.phi @ wt
                 inner_dphi = inner_dphi + inner.dphi @ wt
