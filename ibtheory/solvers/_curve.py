@@ -293,7 +293,7 @@ class _Annealer:
         log_q, n_iter, residual = loop(self.be, log_q, self.bp_x, self.bp_y, self.be.asarray(betas), self.kernels,
                                        tol, first, obj_tol=obj_tol, start_objective=start_objective)
         if first < max_iter:
-            log_q, n_iter, residual = self._newton_then_alternate(log_q, betas, n_iter, residual, tol, max_iter)
+            log_q, n_iter, residual = self._newton_then_alternate(log_q, betas, n_iter, residual, tol, max_iter, obj_tol)
         log_all = self.be.to_numpy(log_q)
         q_all = np.exp(log_all)
         out = []
@@ -308,7 +308,7 @@ class _Annealer:
         return self.newton and self.p_y_given_x.size * width <= NEWTON_ENTRIES
 
     def _newton_then_alternate(self, log_q: np.ndarray, betas: np.ndarray, n_iter: np.ndarray, residual: np.ndarray,
-                               tol: float, max_iter: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                               tol: float, max_iter: int, obj_tol: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Members still above ``tol`` after NEWTON_AFTER alternations take Newton steps
         (:func:`._newton.newton_polish`, in chunks of NEWTON_BATCH_ENTRIES), then alternate
         again up to ``max_iter`` where Newton's method could not finish."""
@@ -326,7 +326,8 @@ class _Annealer:
         rest = slow[residual[slow] > tol]
         left = max_iter - NEWTON_AFTER  # the alternations' own budget (Newton's checks not counted)
         if rest.size and left > 0:
-            lq, it, res = iterate(self.be, log_q[rest], self.bp_x, self.bp_y, betas[rest], self.kernels, tol, left)
+            lq, it, res = iterate(self.be, log_q[rest], self.bp_x, self.bp_y, betas[rest], self.kernels, tol, left,
+                                  obj_tol=obj_tol)
             log_q[rest], residual[rest] = lq, res
             n_iter[rest] += it
         return log_q, n_iter, residual
