@@ -79,7 +79,7 @@ QUADRATURE_STRIP = {"tanh": math.pi / 2, "sigmoid": math.pi, "softplus": math.pi
 #: for activations analytic in |Im u| < pi/2; nearer singularities need a smaller ``quadrature_strip``.
 QUADRATURE_STRIP_DEFAULT = math.pi / 2
 #: The target exponent: e^-45 = 3e-20 before the singularities' own factors; measured relative error
-#: of the duals <= 2e-14 (tests/ntk/test_quadrature.py, against mpmath) at variances 1e-2 .. 1e2, any rho.
+#: of the duals <= 1.1e-14 (tests/ntk/test_quadrature.py, against mpmath) at variances 1e-2 .. 1e2, any rho.
 QUADRATURE_EXPONENT = 45.0
 #: Nodes cover +-8.5 standard deviations (Gaussian tail mass beyond: 2e-17).
 QUADRATURE_HALF_WIDTH = 8.5
@@ -298,10 +298,13 @@ class _Pair(tuple):
         return self[1]
 
 
-def _trapezoid_nodes(sd_max: float, strip: float, exponent: float = QUADRATURE_EXPONENT, half_width: float = QUADRATURE_HALF_WIDTH) -> tuple[np.ndarray, np.ndarray]:
+def _trapezoid_nodes(
+    sd_max: float, strip: float, exponent: float = QUADRATURE_EXPONENT, half_width: float = QUADRATURE_HALF_WIDTH
+) -> tuple[np.ndarray, np.ndarray]:
     """Nodes t_k = h k (|t_k| <= ~``half_width``) and weights h N(t_k; 0, 1) of the trapezoid rule for
     E[F(t)], t ~ N(0, 1), where F(t) = f(sd t) with f analytic in |Im u| < ``strip`` and sd <=
-    ``sd_max``: the step of error ~exp(-``exponent``) (QUADRATURE_EXPONENT), at most QUADRATURE_MAX_NODES nodes."""
+    ``sd_max``: the step of error ~exp(-``exponent``) (QUADRATURE_EXPONENT); at most QUADRATURE_MAX_NODES
+    nodes."""
     d = math.sqrt(2.0 * exponent)
     if sd_max > 0:  # (and not NaN)
         d = min(strip / sd_max, d)
@@ -810,8 +813,8 @@ def fc_kernels(
         ``identity``; derived by :func:`ibtheory.symbolic.dual_activation`) or quadrature
         (``tanh``, ``sigmoid``, ``softplus``: a 2-D trapezoid rule in the Gaussian variables whose
         step follows the activation's strip of analyticity, see ``quadrature_strip``; measured
-        within 2e-14 relative of a 20-digit mpmath oracle at pre-activation variances 1e-2 .. 1e2,
-        any correlation including rho = +-1; cost per pair ~ (17 sd / h)^2 phi evaluations, h = 0.22
+        within 1.1e-14 relative of a 20-digit mpmath oracle at pre-activation variances 1e-2 .. 1e2,
+        any correlation including rho = +-1; cost per pair ~ 0.6 (17 sd / h)^2 phi evaluations, h = 0.22
         (tanh) or 0.44 in pre-activation units for sd >~ 0.3). A one-variable SymPy ``Lambda`` is
         derived and generated at run time by :func:`ibtheory.kernels.activation_kernels` (on first use, then memoised).
         A list or tuple gives one activation per hidden layer (layer 1 first, ``depth`` of them,
