@@ -91,8 +91,12 @@ QUADRATURE_EXPONENT_MIN = 9.0
 #: and the error with it: measured tanh 2e-11 at variance 300, 2e-3 at 1e3, 0.3 at 1e4; sigmoid 1e-12
 #: at 1e3, 0.09 at 1e4; softplus 6e-5 at 1e4 (tests/ntk/test_quadrature.py).
 QUADRATURE_MAX_NODES = 1025
-#: Inner nodes evaluated at a time: scratch memory ~ this many (rows, cols) arrays per block.
+#: Inner nodes evaluated at a time: scratch memory ~ this many (rows, cols) arrays per tile.
 QUADRATURE_CHUNK = 32
+#: Elements of a (rows, cols, QUADRATURE_CHUNK) scratch array: blocks are split into row tiles of at
+#: most this size, which stay in cache (measured, one thread, N = 250, depth 2: tanh 2.3x, sigmoid
+#: 2.7x faster than whole 256-blocks; 2**15 and 2**13 no faster). Not on GPUs (torch devices but cpu).
+QUADRATURE_TILE = 2**17
 
 #: Default block edge: (256, 256) float64 blocks keep a layer step's scratch arrays (3 per thread,
 #: reused across blocks) in cache, and most blocks off the diagonal, where only one of each
@@ -320,7 +324,7 @@ def _quadrature_steps(be: ArrayBackend, gen: Any, activation: str, strip: float 
 
     With u = L11 z1, v = L21 z1 + L22 z2 (L the Cholesky factor of [[var1, nngp], [nngp, var2]],
     z ~ N(0, I_2)): E[f(u) g(v)] = E_z1[f(L11 z1) E_z2[g(L21 z1 + L22 z2)]], each expectation by
-    :func:`_trapezoid_nodes` with the block's largest L11 (outer) and L22 (inner) and the activation's
+    :func:`_trapezoid_nodes` with the tile's largest L11 and |L21| (outer) and L22 (inner) and the activation's
     ``strip`` (None: QUADRATURE_STRIP of the activation). E depends on L22 through L22^2 = var2 -
     nngp^2 / var1, whose cancellation near rho = 1 costs ~eps relative, not sqrt(eps). A Python loop
     over outer nodes; the inner nodes QUADRATURE_CHUNK at a time (memory: that many blocks).
@@ -328,6 +332,7 @@ def _quadrature_steps(be: ArrayBackend, gen: Any, activation: str, strip: float 
     xp = be.xp
     fn = getattr(gen, f"{activation}_phi")
     strip = QUADRATURE_STRIP.get(activation, QUADRATURE_STRIP_DEFAULT) if strip is None else strip
+    on_accelerator = be.is_torch and be.device.type != "cpu"
 
     def largest(a: Any) -> float:
         size = a.numel() if be.is_torch else a.size
@@ -337,6 +342,20 @@ def _quadrature_steps(be: ArrayBackend, gen: Any, activation: str, strip: float 
         return [(be.asarray(t[i:i + QUADRATURE_CHUNK]), be.asarray(wt[i:i + QUADRATURE_CHUNK])) for i in range(0, len(t), QUADRATURE_CHUNK)]
 
     def pair_step(nngp: Any, ntk: Any, var1: Any, var2: Any, w: float, b: float, work: Any = None) -> _Pair:
+        # Row tiles whose (rows, n2, QUADRATURE_CHUNK) scratch stays in cache (and whose node counts
+        # follow their own largest variance); accelerators take the whole block.
+        rows = max(1, QUADRATURE_TILE // max(1, nngp.shape[1] * QUADRATURE_CHUNK))
+        if nngp.shape[0] <= rows or on_accelerator:
+            e, edot = expectations(nngp, var1, var2)
+        else:
+            e, edot = xp.empty_like(nngp), xp.empty_like(nngp)
+            for i in range(0, nngp.shape[0], rows):
+                e[i:i + rows], edot[i:i + rows] = expectations(nngp[i:i + rows], var1[i:i + rows], var2)
+        nngp_next = w * w * e + b * b
+        return _Pair((nngp_next, nngp_next + w * w * edot * ntk))
+
+    def expectations(nngp: Any, var1: Any, var2: Any) -> tuple[Any, Any]:
+        """(E, Edot) of one tile."""
         l11 = xp.sqrt(var1)  # (n1, 1)
         safe = xp.where(l11 > 0, l11, xp.ones_like(l11))
         l21 = xp.where(l11 > 0, nngp / safe, xp.zeros_like(nngp))
@@ -345,7 +364,10 @@ def _quadrature_steps(be: ArrayBackend, gen: Any, activation: str, strip: float 
         l21, l22 = l21[..., None], l22[..., None]
         e = xp.zeros_like(nngp)
         edot = xp.zeros_like(nngp)
-        for z, wz in zip(*_trapezoid_nodes(largest(l11), strip), strict=True):
+        # The outer integrand f(L11 z) E_z2[g(L21 z + L22 z2)] varies on the scale of L11 and of |L21|
+        # (near rho = +-1, where L22 -> 0, its second factor is g(L21 z)).
+        outer_sd = max(largest(l11), largest(xp.abs(l21)))
+        for z, wz in zip(*_trapezoid_nodes(outer_sd, strip), strict=True):
             outer = fn(l11 * float(z))  # (n1, 1)
             mean = l21 * float(z)
             inner_phi: Any = 0.0
@@ -360,8 +382,7 @@ def _quadrature_steps(be: ArrayBackend, gen: Any, activation: str, strip: float 
                 inner_dphi = inner_dphi + inner.dphi @ wt
             e = e + float(wz) * outer.phi * inner_phi
             edot = edot + float(wz) * outer.dphi * inner_dphi
-        nngp_next = w * w * e + b * b
-        return _Pair((nngp_next, nngp_next + w * w * edot * ntk))
+        return e, edot
 
     def diag_step(nngp: Any, ntk: Any, w: float, b: float) -> _Pair:
         sd = xp.sqrt(nngp)[..., None]

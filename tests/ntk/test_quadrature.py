@@ -250,6 +250,22 @@ def test_torch_backend_gives_the_numpy_quadrature_kernels():
         np.testing.assert_allclose(getattr(b, k).numpy(), getattr(a, k), rtol=1e-14, atol=0)
 
 
+#: Row tiles (QUADRATURE_TILE) choose their own node counts: entries of a tiled block and of single
+#: pairs agree to rounding (measured 1e-15).
+TILE_RTOL = 1e-14
+
+
+def test_row_tiles_of_a_large_block_match_single_pairs():
+    x = np.random.default_rng(4).normal(size=(160, 3)) * np.linspace(0.2, 3.0, 160)[:, None]  # variances ~0.05 .. 10
+    kw = {"depth": 2, "activation": "tanh", "w_std": 1.2, "b_std": 0.1}
+    full = fc_kernels(x, **kw)  # 160 > QUADRATURE_TILE / (160 * QUADRATURE_CHUNK) = 25 rows per tile
+    for i, j in [(0, 159), (3, 80), (100, 101), (159, 40), (57, 57)]:
+        pair = fc_kernels(x[i:i + 1], x[j:j + 1], **kw)
+        for k in ("nngp", "ntk"):
+            want = getattr(pair, k)[0, 0]
+            assert abs(getattr(full, k)[i, j] - want) <= TILE_RTOL * abs(want), (i, j, k)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("key", list(ORACLE_DUALS), ids=lambda key: "-".join(map(str, key)))
 def test_oracle_literals_are_reproduced(key):
