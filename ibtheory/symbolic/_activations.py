@@ -354,7 +354,9 @@ def activations_derivation() -> Derivation:
             eqs += [sp.Eq(Named(r"E"), d["e"]), sp.Eq(Named(r"\dot E"), d["edot"])]
             text = f"Closed form by the {d['method']} route (module docstring); Price's theorem and the zero-correlation value checked."
         else:
-            text = "No closed form: E and $\\dot E$ by 2-D Gauss-Hermite quadrature of $\\phi$ and $\\phi'$ (neural-tangents ElementwiseNumerical)."
+            text = ("No closed form: E and $\\dot E$ by a 2-D trapezoid rule in the Gaussian variables over $\\phi$ and "
+                    "$\\phi'$, its step set by the activation's strip of analyticity (ibtheory.ntk.fc_kernels, "
+                    "quadrature_strip; neural-tangents uses Gauss-Hermite, ElementwiseNumerical).")
         steps.append(Step(name, text, eqs, title=f"The {name.replace('_', ' ')} activation"))
     return Derivation(
         name="activations",
