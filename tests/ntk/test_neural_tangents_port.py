@@ -123,6 +123,12 @@ def test_rbf_activation_gives_the_rbf_kernel(gamma):
 
 # --- ActivationTest.test_nonlineariy: Exp(a, b) and Gaussian(a, b), two hidden layers ---------------
 
+#: Exp and Gaussian have no closed form in ibtheory's symbolic routes, so they run by quadrature;
+#: their pre-activation variances here are <= 1, where the quadrature is within ~1e-14
+#: (tests/ntk/test_quadrature.py); bound with a wide margin.
+QUADRATURE_RTOL = 1e-9
+
+
 def _exp_dual(a, b, var1, var2, c):
     """The peer's Exp(a, b) dual: E[a e^{bu} a e^{bv}] = a^2 exp(b^2 (var1 + var2) / 2 + b^2 c)."""
     e = a * a * np.exp(b * b * (var1 + var2) / 2 + b * b * c)
@@ -172,11 +178,6 @@ def test_exp_and_gaussian_networks_follow_their_closed_forms(phi, a, b):
     np.testing.assert_allclose(got.nngp, nngp, rtol=QUADRATURE_RTOL)
     np.testing.assert_allclose(got.ntk, ntk, rtol=QUADRATURE_RTOL)
 
-
-#: Exp and Gaussian have no closed form in ibtheory's symbolic routes, so they run by quadrature;
-#: their pre-activation variances here are <= 1, where the quadrature's error is round-off-sized
-#: (tests/ntk/test_activations.py states it per activation).
-QUADRATURE_RTOL = 1e-9
 
 
 # --- ElementwiseTest.test_elementwise: the peer's literal nngp_fn's -----------------------------
@@ -243,12 +244,12 @@ def _kernels(activation, x, w_std=1.7, b_std=0.3, depth=2):
     return fc_kernels(x, depth=depth, activation=activation, w_std=w_std, b_std=b_std)
 
 
-@pytest.mark.parametrize(("ab", "named", "scale"), [
-    ((0, 1), "relu", 1.0),                    # test_ab_relu_relu: ABRelu(0, 1) == Relu
-    ((0.01, 1), "leaky_relu", 1.0),           # test_leaky_relu: ABRelu(alpha, 1) == LeakyRelu(alpha)
-    ((-1, 1), "abs", 1.0),                    # test_abs: ABRelu(-1, 1) == Abs
+@pytest.mark.parametrize(("ab", "named"), [
+    ((0, 1), "relu"),                    # test_ab_relu_relu: ABRelu(0, 1) == Relu
+    ((0.01, 1), "leaky_relu"),           # test_leaky_relu: ABRelu(alpha, 1) == LeakyRelu(alpha)
+    ((-1, 1), "abs"),                    # test_abs: ABRelu(-1, 1) == Abs
 ])
-def test_ab_relu_special_cases_equal_the_named_activations(ab, named, scale):
+def test_ab_relu_special_cases_equal_the_named_activations(ab, named):
     x = _inputs(11, 5, 3)
     got, want = _kernels(_ab_relu(*ab), x), _kernels(named, x)
     np.testing.assert_allclose(got.nngp, want.nngp, rtol=EXACT_RTOL)
