@@ -30,6 +30,7 @@ import math
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from ..numeric import array_backend, check_joint, check_positive_int
 from ._engine import compact
@@ -72,6 +73,84 @@ def split_jacobian(method: str, p_x: np.ndarray, p_y_given_x: np.ndarray, p_t_gi
         c = (g * decoder) @ g.T
     jac = np.ones((members.size, 1)) * w[None, :] + beta * c * w[None, :]
     return jac, w / w.sum()
+
+
+#: Clusters per chunk of the batched split analysis (:func:`split_modes`): its largest temporary
+#: has chunk * n_x * n_y entries.
+SPLIT_CHUNK_ENTRIES = 2**22
+
+
+def split_modes(method: str, p_x: np.ndarray, p_y_given_x: np.ndarray, p_t_given_x: np.ndarray,
+                beta: float) -> tuple[np.ndarray, np.ndarray]:
+    """(eigenvalue (K,), direction (n_x, K)): per cluster, the largest eigenvalue of the projected
+    split Jacobian (module docstring) and the split direction s(x) that goes with it, in n_y x n_y
+    work per cluster instead of members x members.
+
+    Derived here: C(x, x') = sum_y Phi(x, y) Phi(x', y) has rank <= n_y, with
+    IB: Phi(x, y) = p(y|x) / e(y) - e(y), e = sqrt(p(y|t)) (C = A A^T - 1 1^T, A = p(y|x) / e, and A e = 1);
+    dualIB: Phi(x, y) = g(x, y) sqrt(p(y|t)), g the centred log-ratio of :func:`split_jacobian`.
+    C w = 0 and w^T C = 0 (w = p(x|t)), so P M P = M with M = C diag(w), and the projected
+    Jacobian is beta M. The nonzero eigenvalues of Phi Phi^T W are those of S = Phi^T W Phi
+    (n_y x n_y, symmetric PSD), and M (Phi v) = Phi S v: the split is unstable where
+    beta lambda_max(S) > 1 (theory.md 1.5: lambda = rho_m^2 at the trivial solution), and grows
+    along s = Phi v. Tests check lambda against :func:`split_jacobian`.
+    """
+    n_x, n_y = p_y_given_x.shape
+    k = p_t_given_x.shape[1]
+    mass = p_x[:, None] * p_t_given_x  # (x, K)
+    w = mass / np.maximum(mass.sum(axis=0), np.finfo(float).tiny)  # p(x|t); a cluster without mass: 0
+    eig = np.zeros(k)
+    direction = np.zeros((n_x, k))
+    if method != "ib":
+        log_pyx = np.log(np.maximum(p_y_given_x, LOG_FLOOR))
+    chunk = max(1, SPLIT_CHUNK_ENTRIES // (n_x * n_y))
+    for start in range(0, k, chunk):
+        wt = w[:, start:start + chunk].T  # (c, x)
+        if method == "ib":
+            e = np.sqrt(wt @ p_y_given_x)  # (c, y)
+            phi = np.divide(p_y_given_x[None], e[:, None, :], out=np.zeros((wt.shape[0], n_x, n_y)),
+                            where=e[:, None, :] > 0) - e[:, None, :]
+        else:
+            lbar = wt @ log_pyx  # (c, y)
+            decoder = np.exp(lbar - lbar.max(axis=1, keepdims=True))
+            decoder /= decoder.sum(axis=1, keepdims=True)
+            g = log_pyx[None] - lbar[:, None, :]
+            g -= (g @ decoder[..., None])  # centred under p(y|t)
+            phi = g * np.sqrt(decoder)[:, None, :]
+        s = np.einsum("cx,cxy,cxz->cyz", wt, phi, phi)
+        vals, vecs = np.linalg.eigh(s)
+        eig[start:start + chunk] = beta * vals[:, -1]
+        direction[:, start:start + chunk] = np.einsum("cxy,cy->xc", phi, vecs[:, :, -1])
+    return eig, direction
+
+
+#: Size of the split along its unstable direction: p(t_a|x), p(t_b|x) = p(t|x) sigmoid(+-eps s(x)),
+#: s normalised to unit p(x|t)-weighted RMS (:func:`split_unstable`).
+SPLIT_STEP = 0.1
+
+
+def split_unstable(method: str, p_x: np.ndarray, p_y_given_x: np.ndarray, p_t_given_x: np.ndarray, beta: float,
+                   capacity: int) -> np.ndarray:
+    """Split each cluster whose split is unstable at ``beta`` (:func:`split_modes`: beta lambda > 1;
+    the most unstable first, within ``capacity``) into two halves along its unstable direction;
+    stable clusters are kept whole (a split of them would merge back). Deterministic annealing's
+    cluster splitting at its bifurcations (Rose 1998; theory.md 1.3, 1.5)."""
+    k = p_t_given_x.shape[1]
+    if k >= capacity:
+        return p_t_given_x
+    eig, direction = split_modes(method, p_x, p_y_given_x, p_t_given_x, beta)
+    unstable = np.flatnonzero(eig > 1.0)
+    if unstable.size == 0:
+        return p_t_given_x
+    unstable = unstable[np.argsort(-eig[unstable])][: capacity - k]
+    mass = p_x[:, None] * p_t_given_x[:, unstable]
+    w = mass / np.maximum(mass.sum(axis=0), np.finfo(float).tiny)
+    s = direction[:, unstable]
+    s = s / np.maximum(np.sqrt((w * s * s).sum(axis=0)), np.finfo(float).tiny)
+    share = expit(SPLIT_STEP * s)
+    out = p_t_given_x.copy()
+    out[:, unstable] = p_t_given_x[:, unstable] * share
+    return np.concatenate([out, p_t_given_x[:, unstable] * (1.0 - share)], axis=1)
 
 
 def _split_eigenvalue(method: str, p_x: np.ndarray, p_y_given_x: np.ndarray, p_t_given_x: np.ndarray, beta: float) -> float:

@@ -5,9 +5,10 @@ Algorithm of the default ``effort="optimum"`` (all updates are the generated ker
 :class:`._engine.KernelSet`, looped by :func:`._engine.iterate`):
 
 1. **forward annealing**: from the trivial encoder (one cluster) at the smallest beta, upwards;
-   at each beta every effective cluster is duplicated and slightly perturbed (cluster splitting),
-   the alternation converges, and dead clusters are dropped and identical ones merged (so the
-   width grows only where a split lowers the objective);
+   at each beta the clusters whose split is unstable there (beta lambda > 1, the bifurcation
+   analysis of :mod:`._critical`) are split in two along their unstable direction, the
+   alternation converges, and dead clusters are dropped and identical ones merged (so the width
+   grows only at bifurcations, where a split lowers the objective);
 2. **reverse annealing**: from a near-identity encoder (one cluster per x when the capacity allows)
    at the largest beta, downwards, warm-started and merged (the sweep direction of genIB.py,
    theory.md 1.3);
@@ -16,9 +17,11 @@ Algorithm of the default ``effort="optimum"`` (all updates are the generated ker
    different cluster count are re-solved from those neighbours, sweep after sweep while that
    improves some beta (a first-order transition can hide a branch from the annealing sweeps);
    all betas are then **polished** down to ``tol`` in batched kernel calls (at most BATCH_ENTRIES
-   entries each, jobs of very different widths apart): NEWTON_AFTER alternations, then Newton's
-   method on the fixed point for the members still above ``tol`` (:mod:`._newton`; the IB on NumPy,
-   where the Newton system is small), then alternations again where Newton's method stalled;
+   entries each, jobs of very different widths apart): NEWTON_AFTER alternations, then, for the
+   members still above ``tol``, rounds of compaction (clusters that became one merged, dying ones
+   dropped: their neutral and boundary modes are what made the alternation crawl), Newton's method
+   on the fixed point (:mod:`._newton`; the IB on NumPy, where the Newton system is small) and
+   COMPACT_EVERY alternations;
 4. **envelope repair**: every encoder found is a line in beta, F_q(beta) = a_q + beta s_q, and the
    optimal objective is below their lower envelope; a polished point above any line found is
    provably not optimal, so it is re-seeded from that line's encoder and polished again, until
@@ -60,6 +63,7 @@ from ..numeric import (
     single_threaded_blas,
     to_units,
 )
+from ._critical import split_unstable
 from ._engine import (
     REFINE_GAIN,
     KernelSet,
@@ -129,6 +133,8 @@ FAST_REPAIR_ROUNDS = 2
 FAST_OBJ_TOL = 1e-3
 FAST_MAX_ITER = 30
 EFFORTS = ("optimum", "fast")
+#: Alternations between compactions of the members the polish has not finished (:meth:`_Annealer.run`).
+COMPACT_EVERY = 200
 #: The polish alternates this many times before the members still above ``tol`` take Newton steps
 #: (:mod:`._newton`; most betas converge by then, the slow ones are those Newton's method is for).
 NEWTON_AFTER = 60
@@ -289,7 +295,7 @@ class _Annealer:
         log_q = self.be.asarray(np.log(pad_encoders([q for q, _ in jobs], max(widths))))
         betas = np.array([b for _, b in jobs], dtype=np.float64)
         loop = iterate_on_device if self.on_device and max_iter >= 3 else iterate
-        first = min(max_iter, NEWTON_AFTER) if newton and self.newton_fits(max(widths)) else max_iter
+        first = min(max_iter, NEWTON_AFTER) if newton and not self.be.is_torch else max_iter
         log_q, n_iter, residual = loop(self.be, log_q, self.bp_x, self.bp_y, self.be.asarray(betas), self.kernels,
                                        tol, first, obj_tol=obj_tol, start_objective=start_objective)
         if first < max_iter:
@@ -309,27 +315,47 @@ class _Annealer:
 
     def _newton_then_alternate(self, log_q: np.ndarray, betas: np.ndarray, n_iter: np.ndarray, residual: np.ndarray,
                                tol: float, max_iter: int, obj_tol: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Members still above ``tol`` after NEWTON_AFTER alternations take Newton steps
-        (:func:`._newton.newton_polish`, in chunks of NEWTON_BATCH_ENTRIES), then alternate
-        again up to ``max_iter`` where Newton's method could not finish."""
-        slow = np.flatnonzero(residual > tol)
-        per_member = self.p_y_given_x.size * log_q.shape[-1]
-        chunk = max(1, NEWTON_BATCH_ENTRIES // per_member)
-        for start in range(0, slow.size, chunk):
-            part = slow[start:start + chunk]
-            lq, spent, res = newton_polish(log_q[part], self.p_x, self.p_y_given_x, betas[part], tol)
-            # only a finished Newton polish is kept: where it stalls (a flat valley, e.g. clusters
-            # with nearly equal decoders) the alternations continue from where they were
-            done = res <= tol
-            log_q[part[done]], residual[part[done]] = lq[done], res[done]
-            n_iter[part] += spent
-        rest = slow[residual[slow] > tol]
+        """Members still above ``tol`` after NEWTON_AFTER alternations: rounds of compaction
+        (clusters whose decoders became one are merged, dead ones dropped), Newton steps where the
+        system fits (:func:`._newton.newton_polish`, in chunks of NEWTON_BATCH_ENTRIES; only a
+        finished polish is kept) and COMPACT_EVERY alternations, until ``max_iter`` alternations.
+
+        Why compact as it goes: two clusters that converge onto one decoder keep a neutral mode (mass
+        moving between equal copies, eigenvalue 1), which stalls Newton's method (J - I singular) and
+        leaves the stated residual crawling; merged, they are one cluster and the objective is unchanged
+        (:func:`._engine.compact`)."""
+        width = log_q.shape[-1]
         left = max_iter - NEWTON_AFTER  # the alternations' own budget (Newton's checks not counted)
-        if rest.size and left > 0:
-            lq, it, res = iterate(self.be, log_q[rest], self.bp_x, self.bp_y, betas[rest], self.kernels, tol, left,
+        slow = np.flatnonzero(residual > tol)
+        tried = np.full(log_q.shape[0], width + 1)  # width at the last Newton attempt of each member
+        while slow.size:
+            encs = [self.compact(np.exp(log_q[i]), log_q[i])[0] for i in slow]
+            widths = np.array([q.shape[1] for q in encs])
+            log_q[slow] = np.log(pad_encoders(encs, width))
+            # Newton's method again only where the compaction changed the member (else it would stall as before)
+            newton = slow[(widths < tried[slow]) & np.array([self.newton_fits(k) for k in widths], dtype=bool)]
+            if newton.size:
+                narrow = int(max(widths[np.isin(slow, newton)]))
+                tried[newton] = widths[np.isin(slow, newton)]
+                chunk = max(1, NEWTON_BATCH_ENTRIES // (self.p_y_given_x.size * narrow))
+                for start in range(0, newton.size, chunk):
+                    part = newton[start:start + chunk]
+                    lq, spent, res = newton_polish(log_q[part][..., :narrow], self.p_x, self.p_y_given_x, betas[part], tol)
+                    done = res <= tol
+                    if done.any():
+                        residual[part[done]] = res[done]
+                        log_q[part[done]] = np.log(pad_encoders(list(np.exp(lq[done])), width))
+                    n_iter[part] += spent
+            rest = slow[residual[slow] > tol]
+            steps = min(left, COMPACT_EVERY)
+            if rest.size == 0 or steps <= 0:
+                break
+            lq, it, res = iterate(self.be, log_q[rest], self.bp_x, self.bp_y, betas[rest], self.kernels, tol, steps,
                                   obj_tol=obj_tol)
             log_q[rest], residual[rest] = lq, res
             n_iter[rest] += it
+            left -= steps
+            slow = rest[res > tol]
         return log_q, n_iter, residual
 
     def residuals(self, jobs: list[tuple[np.ndarray, float]]) -> list[_Run]:
@@ -367,6 +393,11 @@ class _Annealer:
     def split(self, q: np.ndarray) -> np.ndarray:
         """Duplicate each cluster (largest first, within capacity) into two perturbed halves."""
         return split_clusters(q, self.capacity, self.rng)
+
+    def split_unstable(self, q: np.ndarray, beta: float) -> np.ndarray:
+        """Split the clusters of ``q`` whose split is unstable at ``beta``, along their unstable
+        directions (:func:`._critical.split_unstable`); stable ones stay whole."""
+        return split_unstable(self.method, self.p_x, self.p_y_given_x, q, beta, self.capacity)
 
 
 def ib_curve(
@@ -552,7 +583,7 @@ def _repair(ann: _Annealer, betas_sorted: np.ndarray, runs: list[_Run], pool: Li
 
 def _anneal_both_ways(ann: _Annealer, betas_sorted: np.ndarray, q_rev: np.ndarray, *, forward: bool,
                       reverse: bool) -> list[list[Solved]]:
-    """Phases 1-2: the forward sweep (from one cluster, split at each beta, upwards) and the reverse
+    """Phases 1-2: the forward sweep (from one cluster, its unstable clusters split at each beta, upwards) and the reverse
     sweep (from ``q_rev`` downwards), each warm-started from its previous beta, both in one batch
     per step. Returns the candidate solutions at each beta."""
     n_b = betas_sorted.size
@@ -561,7 +592,8 @@ def _anneal_both_ways(ann: _Annealer, betas_sorted: np.ndarray, q_rev: np.ndarra
     for k in range(n_b):
         jobs = []
         if forward:
-            jobs.append((ann.split(q_fwd), float(betas_sorted[k])))
+            beta = float(betas_sorted[k])
+            jobs.append((ann.split_unstable(q_fwd, beta), beta))
         if reverse:
             jobs.append((q_rev, float(betas_sorted[n_b - 1 - k])))
         if len(jobs) == 2 and max(q.shape[1] for q, _ in jobs) > 2 * min(q.shape[1] for q, _ in jobs):

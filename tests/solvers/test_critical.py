@@ -13,7 +13,7 @@ import pytest
 import ibtheory
 from ibtheory.models import binary_symmetric_channel, genib_toy, random_joint
 from ibtheory.solvers import ib_curve, solve_dual_ib, solve_ib, trivial_critical_betas
-from ibtheory.solvers._critical import split_jacobian
+from ibtheory.solvers._critical import split_jacobian, split_modes, split_unstable
 
 #: Table values of theory.md 3.4 are printed with 6 decimals (4 for the 5x3 rows): half a unit of
 #: the last printed digit.
@@ -195,3 +195,47 @@ def test_critical_betas_run_without_torch_and_asking_for_torch_names_the_extra()
     assert float(beta_ib) == pytest.approx(1.587958, abs=TABLE_ATOL_6)
     assert float(beta_dual) == pytest.approx(1.225477, abs=TABLE_ATOL_6)
     assert int(n_found) == 2
+
+
+#: split_modes (n_y x n_y per cluster) vs the members x members split Jacobian: both float64;
+#: split_jacobian leaves out members with p(t|x) <= MEMBER_TOL (1e-12), which moves lambda by ~1e-12.
+SPLIT_MODES_ATOL = 1e-9
+
+
+@pytest.mark.parametrize("method", ["ib", "dualib"])
+@pytest.mark.parametrize("seed", range(3))
+def test_split_modes_equal_the_eigenvalues_and_vectors_of_the_split_jacobian(method, seed):
+    """At random soft encoders, not only fixed points: the largest projected eigenvalue of each
+    cluster's split Jacobian, and its eigenvector, from the n_y x n_y route."""
+    rng = np.random.default_rng(seed)
+    p_xy = random_joint(9, 4, concentration=0.6, seed=seed)
+    p_x = p_xy.sum(1)
+    p_y_given_x = p_xy / p_x[:, None]
+    q = rng.dirichlet(np.ones(3), size=9)
+    beta = float(rng.uniform(0.5, 8.0))
+    eig, direction = split_modes(method, p_x, p_y_given_x, q, beta)
+    for t in range(3):
+        jac, w = split_jacobian(method, p_x, p_y_given_x, q, t, beta)
+        proj = np.eye(w.size) - np.outer(np.ones(w.size), w)
+        vals = np.linalg.eigvals(proj @ jac @ proj)
+        top = int(np.argmax(np.abs(vals)))
+        assert eig[t] == pytest.approx(abs(vals[top]), abs=SPLIT_MODES_ATOL)
+        # the same direction up to scale: (P J P) s = lambda s for the returned s
+        s = direction[:, t]
+        np.testing.assert_allclose(proj @ jac @ proj @ s, eig[t] * s, rtol=0, atol=SPLIT_MODES_ATOL * np.abs(s).max())
+
+
+def test_split_unstable_splits_only_unstable_clusters_and_the_trivial_one_at_its_critical_beta():
+    """Below 1/rho_m^2 the trivial encoder stays whole; just above it, it splits in two, along a
+    direction that lowers the objective once the alternation has run (theory.md 1.5)."""
+    p_xy = random_joint(6, 3, concentration=0.7, seed=1)
+    p_x, p_y_given_x = p_xy.sum(1), p_xy / p_xy.sum(1)[:, None]
+    beta_c = float(trivial_critical_betas(p_xy)[0])
+    trivial = np.ones((6, 1))
+    assert split_unstable("ib", p_x, p_y_given_x, trivial, 0.99 * beta_c, 6).shape == (6, 1)
+    split = split_unstable("ib", p_x, p_y_given_x, trivial, 1.2 * beta_c, 6)
+    assert split.shape == (6, 2)
+    np.testing.assert_allclose(split.sum(axis=1), 1.0, rtol=0, atol=1e-15)
+    assert split_unstable("ib", p_x, p_y_given_x, trivial, 1.2 * beta_c, 1).shape == (6, 1)  # no capacity left
+    solved = solve_ib(p_xy, 1.2 * beta_c, init=split, tol=1e-12)
+    assert solved.i_xt > 1e-6  # it left the trivial solution

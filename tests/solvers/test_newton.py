@@ -7,6 +7,8 @@ convergence against long runs of the alternation, which reach the same fixed poi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -16,7 +18,7 @@ from ibtheory.numeric import array_backend
 from ibtheory.solvers import _curve, ib_curve
 from ibtheory.solvers._engine import iterate, pad_encoders
 from ibtheory.solvers._newton import FROZEN, _encoder, newton_direction, newton_polish
-from ibtheory.solvers._solve import marginals
+from ibtheory.solvers._solve import DEFAULT_TOL, marginals
 
 #: _encoder vs the generated step: the same formulas evaluated in another order (float64 round-off).
 MAP_ATOL = 1e-13
@@ -27,6 +29,7 @@ FD_RTOL = 1e-6
 #: A Newton polish ends at residual <= tol; two fixed-point routes to the same point agree in the
 #: objective to round-off of a sum of ~n_x * K terms.
 OBJ_ATOL = 1e-12
+DATA = Path(__file__).parent / "data"
 
 
 def _problem(seed: int = 0, n_x: int = 12, n_y: int = 4):
@@ -111,3 +114,52 @@ def test_default_curve_with_and_without_the_newton_polish_agree(monkeypatch):
     without = ib_curve(p, betas)
     assert np.all(with_newton.objective <= without.objective + 1e-9)
     assert with_newton.converged.sum() >= without.converged.sum()
+
+
+@pytest.mark.parametrize("plant", ["copy", "light"])
+def test_the_polish_compacts_copies_and_dying_clusters_as_it_goes(plant):
+    """A cluster duplicated into two equal halves ("copy") or a cluster of mass ~1e-9 ("light"),
+    planted near a stable fixed point, leaves the default polish compacted: that fixed point (by the
+    long plain alternation), its width, within NEWTON_AFTER + COMPACT_EVERY alternations."""
+    p_x, p_y, _ = _problem(seed=5)
+    beta = 6.0
+    be = array_backend("numpy")
+    rng = np.random.default_rng(5)
+    optimum = ib_curve(p_x[:, None] * p_y, [beta], locate_transitions=False).encoders[0]  # a stable fixed point
+    fixed, _, fixed_res = iterate(be, np.log(optimum)[None], p_x, p_y, np.array([beta]), "ib", 1e-14, 200_000)
+    assert fixed_res[0] <= 1e-13  # the oracle: the plain alternation to round-off
+    q = np.exp(fixed[0]) * (1 + 1e-3 * rng.uniform(-1, 1, size=fixed[0].shape))  # near it, off it
+    q /= q.sum(axis=1, keepdims=True)
+    if plant == "copy":
+        planted = np.concatenate([q[:, :1] * 0.5, q[:, :1] * 0.5, q[:, 1:]], axis=1)
+    else:
+        planted = np.concatenate([q, np.full((p_x.size, 1), 1e-9)], axis=1)  # mass ~1e-9
+        planted /= planted.sum(axis=1, keepdims=True)
+    ann = _curve._Annealer(be, p_x, p_y, "ib", p_x.size, np.random.default_rng(0), 1e-8, 200)
+    run = ann.run([(planted, beta)], 1e-12, _curve.CURVE_MAX_ITER, None, newton=True)[0]
+    assert run.residual <= 1e-12
+    assert run.n_iter <= _curve.NEWTON_AFTER + _curve.COMPACT_EVERY
+    assert run.encoder.shape[1] == optimum.shape[1]
+    obj_fixed = float(ib_numpy.ib_lagrangian(p_x, p_y, np.exp(fixed[0]), np.array([beta]))[0])
+    assert run.objective == pytest.approx(obj_fixed, abs=OBJ_ATOL)
+
+
+def test_compacting_as_it_goes_finishes_a_polish_that_stalls_without_it():
+    """A recorded polish start (the default's pipeline on random_joint(64, 8, seed=0) at beta
+    14.75, 54 clusters): the alternation stays above tol for 3000 alternations and Newton's method
+    from there stalls too (clusters that merge and die keep slow and null modes); compacting them
+    as the polish goes finishes it, at an objective no higher than the stalled route's."""
+    data = np.load(DATA / "polish_start_dirichlet1_64x8_beta14.npz")
+    q0, beta = data["p_t_given_x"], float(data["beta"])
+    p_x, p_y = marginals(random_joint(64, 8, concentration=1.0, seed=0))
+    be = array_backend("numpy")
+    tol = DEFAULT_TOL
+    plain, _, plain_res = iterate(be, np.log(q0)[None], p_x, p_y, np.array([beta]), "ib", tol, _curve.CURVE_MAX_ITER)
+    stalled, _, stalled_res = newton_polish(plain, p_x, p_y, np.array([beta]), tol)
+    assert plain_res[0] > tol and stalled_res[0] > tol  # the premise
+    ann = _curve._Annealer(be, p_x, p_y, "ib", p_x.size, np.random.default_rng(0), 1e-8, 200)
+    run = ann.run([(q0, beta)], tol, _curve.CURVE_MAX_ITER, None, newton=True)[0]
+    assert run.residual <= tol
+    assert run.n_iter < _curve.CURVE_MAX_ITER // 3
+    obj_stalled = float(ib_numpy.ib_lagrangian(p_x, p_y, np.exp(stalled), np.array([beta]))[0])
+    assert run.objective <= obj_stalled + OBJ_ATOL
